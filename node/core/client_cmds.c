@@ -110,14 +110,7 @@ static int on_off(client_t *c, const char *arg) {
 
 static void cmd_client_id(client_t *c) { reply_int(c, (long long)c->id); }
 
-/* Redis sets lastcmd before running a command, so the caller's own line
- * shows the CLIENT LIST/INFO being run; command_call() sets it only after. */
-static void note_current_command(client_t *c) {
-    if (c->cmd) c->lastcmd = c->cmd;
-}
-
 static void cmd_client_info(client_t *c) {
-    note_current_command(c);
     buf_t b = BUF_INIT;
     client_info_line(c, &b);
     buf_putc(&b, '\n');
@@ -126,7 +119,6 @@ static void cmd_client_info(client_t *c) {
 }
 
 static void cmd_client_list(client_t *c) {
-    note_current_command(c);
     buf_t b = BUF_INIT;
     if (c->argc == 4 && !strcasecmp(c->argv[2], "type")) {
         int type = client_type_by_name(c->argv[3]);

@@ -39,7 +39,7 @@
 
 /* ---- derived attributes ----------------------------------------------------- */
 
-static bool spec_is_index_range(const key_spec_t *s) { return !s->bs_keyword && s->fk_keynum_idx <= 0; }
+static bool spec_is_index_range(const key_spec_t *s) { return !s->bs_keyword && !s->fk_keynum; }
 
 /* Note 3. */
 static bool cmd_movable(const command_t *cmd) {
@@ -190,7 +190,7 @@ static void reply_key_spec(client_t *c, const key_spec_t *s) {
     reply_bulk_cstr(c, "find_keys");
     reply_map(c, 2);
     reply_bulk_cstr(c, "type");
-    if (s->fk_keynum_idx > 0) {
+    if (s->fk_keynum) {
         reply_bulk_cstr(c, "keynum");
         reply_bulk_cstr(c, "spec");
         reply_map(c, 3);
@@ -414,7 +414,7 @@ static bool spec_covers(const key_spec_t *s, int argc, const char **argv, const 
     }
     if (first >= argc) return false;
     int last, step = s->fk_step > 0 ? s->fk_step : 1;
-    if (s->fk_keynum_idx > 0) {
+    if (s->fk_keynum) {
         long long nkeys;
         int idx = first + s->fk_keynum_idx;
         if (idx >= argc || !str2ll(argv[idx], lens[idx], &nkeys) || nkeys < 0) return false;

@@ -188,8 +188,53 @@ static int req_bulk_header(resp_req_t *r, const char *buf, size_t len, const res
     return RESP_OK;
 }
 
+/* Up to 9 decimal digits then "\r\n" at *pp (< end); advances *pp past it.
+ * -1 for anything else (the general path then decides what it is). */
+static inline long long fast_num(const char **pp, const char *end) {
+    const char *p = *pp;
+    long long v = 0;
+    int digits = 0;
+    while (p < end && *p >= '0' && *p <= '9' && digits < 9) {
+        v = v * 10 + (*p++ - '0');
+        digits++;
+    }
+    if (digits == 0 || end - p < 2 || p[0] != '\r' || p[1] != '\n') return -1;
+    if (digits > 1 && (*pp)[0] == '0') return -1; /* leading zero: let str2ll refuse it */
+    *pp = p + 2;
+    return v;
+}
+
+/* Fast path for the common case: a whole, well-formed multibulk command is
+ * already in the buffer.  It accepts only what the general path would
+ * accept identically, and returns false (with r unchanged but argc reset) on
+ * anything else, so errors and partial input always take the general path. */
+static bool req_fast_multibulk(resp_req_t *r, const char *buf, size_t len, const resp_limits_t *lim) {
+    const char *p = buf + 1, *end = buf + len;
+    long long n = fast_num(&p, end);
+    if (n <= 0 || (lim->unauthenticated && n > UNAUTH_MAX_ARGS)) return false;
+    long long max_bulk = lim->unauthenticated && lim->max_bulk_len > UNAUTH_MAX_BULK ? UNAUTH_MAX_BULK
+                                                                                    : lim->max_bulk_len;
+    for (long long i = 0; i < n; i++) {
+        if (p >= end || *p != '$') goto fallback;
+        p++;
+        long long bl = fast_num(&p, end);
+        if (bl < 0 || bl > max_bulk || (unsigned long long)(end - p) < (unsigned long long)bl + 2) goto fallback;
+        req_push_arg(r, (size_t)(p - buf), (size_t)bl, (size_t)(n - i - 1));
+        p += bl + 2;
+    }
+    r->pos = (size_t)(p - buf);
+    r->mb_left = 0;
+    r->bulk_len = -1;
+    return true;
+fallback:
+    r->argc = 0;
+    return false;
+}
+
 static int req_parse_multibulk(resp_req_t *r, const char *buf, size_t len,
                                const resp_limits_t *lim) {
+    if (r->mb_left == 0 && r->pos == 0 && r->bulk_len == -1 && req_fast_multibulk(r, buf, len, lim))
+        return RESP_OK;
     if (r->mb_left == 0) {
         bool empty = false;
         int rc = req_mb_count(r, buf, len, lim, &empty);

@@ -84,7 +84,8 @@ typedef struct key_spec {
     int fk_lastkey;      /* find_keys range: lastkey (-1 = last arg) */
     int fk_step;
     int fk_limit;
-    int fk_keynum_idx;   /* >0: find_keys keynum form: keynumidx, firstkey = fk_lastkey, step */
+    bool fk_keynum;      /* find_keys keynum form: keynumidx = fk_keynum_idx, firstkey = fk_lastkey, keystep = fk_step */
+    int fk_keynum_idx;
 } key_spec_t;
 
 enum {

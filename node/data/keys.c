@@ -120,6 +120,14 @@ static kv_t *kv_rekey(kv_t *old, const char *key, size_t klen) {
     return nw;
 }
 
+/* db_add() starts a new value's LRU/LFU clock; a renamed or moved value keeps
+ * its own, as in Redis, where the very same object changes name or db. */
+static void add_keeping_lru(db_t *db, kv_t *kv) {
+    uint32_t lru = kv->lru;
+    db_add(db, kv);
+    kv->lru = lru;
+}
+
 static void reply_help(client_t *c, const char *const *lines, size_t n) {
     reply_array(c, (long long)n);
     for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
@@ -213,7 +221,7 @@ static void rename_generic(client_t *c, bool nx) {
         db_delete(db, dst, dlen); /* overwritten: no "del" event, as Redis */
     }
     kv_t *old = db_unlink(db, src, slen);
-    db_add(db, kv_rekey(old, dst, dlen));
+    add_keeping_lru(db, kv_rekey(old, dst, dlen));
     db_changed(db, src, slen, 1);
     db_changed(db, dst, dlen, 0); /* one change: dirty was bumped above */
     db_notify(NOTIFY_GENERIC, "rename_from", src, slen, c->db_index);
@@ -251,7 +259,7 @@ static void cmd_move(client_t *c) {
         return;
     }
     /* Same key: the entry itself (value and expire) changes db. */
-    db_add(dst, db_unlink(src, key, klen));
+    add_keeping_lru(dst, db_unlink(src, key, klen));
     db_changed(src, key, klen, 1);
     db_changed(dst, key, klen, 0);
     db_notify(NOTIFY_GENERIC, "move_from", key, klen, src->id);
