@@ -21,6 +21,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "data.h"
+#include "info.h"
 #include "log.h"
 #include "process.h"
 #include "pubsub.h"
@@ -28,7 +29,6 @@
 #include "stats.h"
 
 void conn_cmds_init(void);
-void info_init(void);
 void server_cmds_core_init(void);
 void client_cmds_init(void);
 void command_cmds_init(void);
@@ -184,6 +184,11 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    if (server.cfg.cluster_enabled) {
+        fprintf(stderr, "cluster-enabled yes: Keel's cluster mode is not available in this build yet (it is a "
+                        "separate issue). Start the node with cluster-enabled no.\n");
+        return 1;
+    }
     if (configfile) {
         char *abs = realpath(configfile, NULL);
         if (abs) {
@@ -257,6 +262,7 @@ int main(int argc, char **argv) {
     if (server.cfg.unixsocket && *server.cfg.unixsocket) log_notice("Ready to accept connections unix");
     if (server.cfg.supervised == SUPERVISED_SYSTEMD || server.cfg.supervised == SUPERVISED_AUTO)
         process_systemd_notify("STATUS=Ready to accept connections\nREADY=1\n");
+    info_note_startup_memory();
     server_run();
     return server.exit_code;
 }

@@ -79,21 +79,6 @@ static client_t *clients_tail(void) {
 
 static bool dying(const client_t *c) { return (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSING)) != 0; }
 
-/* Redis's addReplySubcommandSyntaxError. */
-static void reply_subcommand_syntax(client_t *c) {
-    char name[129];
-    size_t n = c->argvlen[0] < 128 ? c->argvlen[0] : 128;
-    for (size_t i = 0; i < n; i++) name[i] = (char)toupper((unsigned char)c->argv[0][i]);
-    name[n] = '\0';
-    reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.",
-                 c->argv[1], name);
-}
-
-static void reply_help(client_t *c, const char *const *lines, size_t n) {
-    reply_array(c, (long long)n);
-    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
-}
-
 static void reply_text(client_t *c, const buf_t *b) {
     reply_verbatim(c, b->p ? b->p : "", b->len, "txt");
 }
@@ -302,7 +287,7 @@ static void cmd_client_kill(client_t *c) {
 
 static void cmd_client_pause(client_t *c) {
     if (c->argc > 4) {
-        reply_subcommand_syntax(c);
+        reply_error_subcommand_syntax(c);
         return;
     }
     int type = 2;
@@ -415,7 +400,7 @@ static void cmd_client_trackinginfo(client_t *c) {
 
 static void cmd_client_unblock(client_t *c) {
     if (c->argc > 4) {
-        reply_subcommand_syntax(c);
+        reply_error_subcommand_syntax(c);
         return;
     }
     long long id;
@@ -491,7 +476,7 @@ static void cmd_client_help(client_t *c) {
         "HELP",
         "    Prints this help.",
     };
-    reply_help(c, lines, sizeof(lines) / sizeof(lines[0]));
+    reply_lines(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 /* ---- MONITOR ------------------------------------------------------------- */

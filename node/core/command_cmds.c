@@ -508,9 +508,7 @@ static void cmd_command_help(client_t *c) {
         "HELP",
         "    Prints this help.",
     };
-    size_t n = sizeof(lines) / sizeof(lines[0]);
-    reply_array(c, (long long)n);
-    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
+    reply_lines(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 /* ---- table ---------------------------------------------------------------- */

@@ -204,8 +204,7 @@ static void cmd_acl_help(client_t *c) {
         "HELP",
         "    Print this help.",
     };
-    reply_array(c, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) reply_simple(c, lines[i]);
+    reply_lines(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 static command_t acl_subcommands[] = {

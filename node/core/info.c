@@ -65,18 +65,11 @@
 #define MULTIPLEXING_API "poll"
 #endif
 
-void server_on_before_poll(void (*fn)(void)); /* server.c */
-
-/* used_memory when the loop first ran: everything start-up allocated, before
- * any client could connect or write (Redis's used_memory_startup). */
+/* used_memory when start-up finished, before any client could connect or
+ * write (Redis's used_memory_startup); main() records it. */
 static size_t used_memory_startup;
-static bool startup_captured;
 
-static void capture_startup_memory(void) {
-    if (startup_captured) return;
-    startup_captured = true;
-    used_memory_startup = alloc_used_memory();
-}
+void info_note_startup_memory(void) { used_memory_startup = alloc_used_memory(); }
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -574,7 +567,6 @@ static command_t info_commands[] = {
 
 void info_init(void) {
     used_memory_startup = alloc_used_memory(); /* refined on the first loop turn */
-    server_on_before_poll(capture_startup_memory);
     for (int i = 0; i < NBUILTIN; i++)
         if (!section_find(builtin[i].name))
             server_info_register(builtin[i].name, builtin[i].fn, builtin[i].in_default);

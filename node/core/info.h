@@ -22,6 +22,9 @@
  * name is already registered (a module came first) is not registered. */
 void info_init(void);
 
+/* Records used_memory_startup; main() calls it once start-up is done. */
+void info_note_startup_memory(void);
+
 /* Points the section `name` (case-insensitive) at fn, keeping its place and
  * its default/non-default status; registers it as a default section when no
  * section of that name exists yet. */

@@ -428,16 +428,9 @@ static void cmd_spublish(client_t *c) {
     reply_int(c, pubsub_spublish(c->argv[1], c->argvlen[1], c->argv[2], c->argvlen[2]));
 }
 
-/* "ERR unknown subcommand or wrong number of arguments for 'channels'. Try PUBSUB HELP." */
-static void reply_subcommand_syntax(client_t *c) {
-    reply_errorf(
-        c, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try PUBSUB HELP.",
-        c->argv[1]);
-}
-
 static void channel_list(client_t *c, ht_t *reg) {
     if (c->argc > 3) {
-        reply_subcommand_syntax(c);
+        reply_error_subcommand_syntax(c);
         return;
     }
     const char *pat = c->argc == 3 ? c->argv[2] : NULL;
@@ -489,9 +482,7 @@ static void cmd_pubsub_help(client_t *c) {
         "HELP",
         "    Prints this help.",
     };
-    size_t n = sizeof(lines) / sizeof(lines[0]);
-    reply_array(c, (long long)n);
-    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
+    reply_lines(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 /* SSUBSCRIBE/SUNSUBSCRIBE: every argument is a shard channel (not a key). */

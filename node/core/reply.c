@@ -5,6 +5,7 @@
  * is kept), and a full tail gets a new block of at least REPLY_CHUNK bytes.
  * A deferred-length placeholder is a block of size 0 that is filled later;
  * its zero size makes the next append start a new block after it. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -299,4 +300,38 @@ void reply_set_deferred_map(client_t *c, void *node, long long pairs) {
 
 void reply_set_deferred_set(client_t *c, void *node, long long n) {
     set_deferred(c, node, c->resp >= 3 ? '~' : '*', n);
+}
+
+void reply_lines(client_t *c, const char *const *lines, size_t n) {
+    reply_array(c, (long long)n);
+    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
+}
+
+/* The command name as typed, upper-cased, at most 127 bytes. */
+static void upper_cmd_name(const client_t *c, char out[128]) {
+    size_t n = c->argvlen[0] < 127 ? c->argvlen[0] : 127;
+    for (size_t i = 0; i < n; i++) out[i] = (char)toupper((unsigned char)c->argv[0][i]);
+    out[n] = '\0';
+}
+
+void reply_help(client_t *c, const char *const *lines) {
+    size_t n = 0;
+    while (lines[n]) n++;
+    char cmd[128];
+    upper_cmd_name(c, cmd);
+    reply_array(c, (long long)n + 3);
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd);
+    reply_simple_len(c, b.p, b.len);
+    buf_free(&b);
+    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
+    reply_simple(c, "HELP");
+    reply_simple(c, "    Print this help.");
+}
+
+void reply_error_subcommand_syntax(client_t *c) {
+    char cmd[128];
+    upper_cmd_name(c, cmd);
+    reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.",
+                 c->argc > 1 ? c->argv[1] : "", cmd);
 }

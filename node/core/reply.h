@@ -42,6 +42,13 @@ void reply_double(client_t *c, double d);                  /* ,d / $bulk */
 void reply_bool(client_t *c, int b);                       /* #t / :1 */
 void reply_verbatim(client_t *c, const char *p, size_t n, const char *ext); /* =..txt: / $ */
 void reply_empty_array(client_t *c);
+/* An array of simple strings (HELP texts given whole). */
+void reply_lines(client_t *c, const char *const *lines, size_t n);
+/* Redis's addReplyHelp: "<CMD> <subcommand> [<arg> [value] [opt] ...].
+ * Subcommands are:", the NULL-terminated lines, then "HELP" / "    Print this help.". */
+void reply_help(client_t *c, const char *const *lines);
+/* "ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP." */
+void reply_error_subcommand_syntax(client_t *c);
 
 /* Deferred aggregate lengths: reserve now, fill in later. */
 void *reply_defer_len(client_t *c);

@@ -24,24 +24,6 @@
 
 void server_cron_reschedule(void); /* server.c */
 
-/* addReplyHelp(): "<CMD> <subcommand> ..." header, the lines, then HELP. */
-static void reply_help(client_t *c, const char *const *lines) {
-    size_t n = 0;
-    while (lines[n]) n++;
-    reply_array(c, (long long)n + 3);
-    char cmd[64];
-    size_t len = c->argvlen[0] < sizeof(cmd) - 1 ? c->argvlen[0] : sizeof(cmd) - 1;
-    for (size_t i = 0; i < len; i++) cmd[i] = (char)toupper((unsigned char)c->argv[0][i]);
-    cmd[len] = '\0';
-    buf_t b = BUF_INIT;
-    buf_printf(&b, "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd);
-    reply_simple(c, b.p);
-    buf_free(&b);
-    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
-    reply_simple(c, "HELP");
-    reply_simple(c, "    Print this help.");
-}
-
 /* ---- CONFIG ----------------------------------------------------------------- */
 
 typedef struct config_get_ctx {

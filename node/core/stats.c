@@ -515,37 +515,10 @@ void stats_reset(void) {
 
 /* ---- SLOWLOG ---------------------------------------------------------------- */
 
-/* addReplyHelp(): "<CMD> <subcommand> ..." header, the lines, then HELP. */
-static void reply_help(client_t *c, const char *const *lines) {
-    size_t n = 0;
-    while (lines[n]) n++;
-    reply_array(c, (long long)n + 3);
-    char cmd[64];
-    size_t len = c->argvlen[0] < sizeof(cmd) - 1 ? c->argvlen[0] : sizeof(cmd) - 1;
-    for (size_t i = 0; i < len; i++) cmd[i] = (char)toupper((unsigned char)c->argv[0][i]);
-    cmd[len] = '\0';
-    buf_t b = BUF_INIT;
-    buf_printf(&b, "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd);
-    reply_simple(c, b.p);
-    buf_free(&b);
-    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
-    reply_simple(c, "HELP");
-    reply_simple(c, "    Print this help.");
-}
-
-static void reply_subcommand_syntax_error(client_t *c) {
-    char cmd[64];
-    size_t len = c->argvlen[0] < sizeof(cmd) - 1 ? c->argvlen[0] : sizeof(cmd) - 1;
-    for (size_t i = 0; i < len; i++) cmd[i] = (char)toupper((unsigned char)c->argv[0][i]);
-    cmd[len] = '\0';
-    reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.",
-                 c->argv[1], cmd);
-}
-
 static void cmd_slowlog_get(client_t *c) {
     long long count = 10;
     if (c->argc > 3) {
-        reply_subcommand_syntax_error(c);
+        reply_error_subcommand_syntax(c);
         return;
     }
     if (c->argc == 3) {

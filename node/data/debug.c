@@ -177,9 +177,7 @@ static void debug_help(client_t *c) {
         "HELP",
         "    Prints this help.",
     };
-    size_t n = sizeof(lines) / sizeof(lines[0]);
-    reply_array(c, (long long)n);
-    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
+    reply_lines(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 static void debug_sleep(client_t *c) {
@@ -407,8 +405,7 @@ static void cmd_debug(client_t *c) {
         s->fn(c);
         return;
     }
-    reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try DEBUG HELP.",
-                 c->argv[1]);
+    reply_error_subcommand_syntax(c);
 }
 
 static command_t debug_commands[] = {

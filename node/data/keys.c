@@ -128,11 +128,6 @@ static void add_keeping_lru(db_t *db, kv_t *kv) {
     kv->lru = lru;
 }
 
-static void reply_help(client_t *c, const char *const *lines, size_t n) {
-    reply_array(c, (long long)n);
-    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
-}
-
 #ifdef KEEL_JEMALLOC
 /* Returns unused dirty pages of every arena to the OS (Redis's jemalloc_purge). */
 static int allocator_purge(void) {
@@ -704,7 +699,7 @@ static void cmd_object_help(client_t *c) {
         "HELP",
         "    Prints this help.",
     };
-    reply_help(c, lines, sizeof(lines) / sizeof(lines[0]));
+    reply_lines(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 /* ---- MEMORY -------------------------------------------------------------- */
@@ -928,7 +923,7 @@ static void cmd_memory_help(client_t *c) {
         "HELP",
         "    Prints this help.",
     };
-    reply_help(c, lines, sizeof(lines) / sizeof(lines[0]));
+    reply_lines(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 /* ---- INFO keyspace ------------------------------------------------------- */

@@ -143,3 +143,27 @@ def r(server):
     c = server.client()
     yield c
     c.close()
+
+
+@pytest.fixture
+def clients(server):
+    """Factory for raw RESP connections (util.RawClient, which keeps the wire
+    types) to the default server; all closed at teardown."""
+    from util import RawClient
+
+    made = []
+
+    def make():
+        cl = RawClient(server.port)
+        made.append(cl)
+        return cl
+
+    yield make
+    for cl in made:
+        cl.close()
+
+
+@pytest.fixture
+def c(clients):
+    """One raw RESP connection to the default server."""
+    return clients()

@@ -13,13 +13,6 @@ SAME = Err("ERR source and destination objects are the same")
 
 
 @pytest.fixture
-def c(server):
-    cl = RawClient(server.port)
-    yield cl
-    cl.close()
-
-
-@pytest.fixture
 def dbg_server(start_server):
     return start_server(args=["--enable-debug-command", "yes"])
 

@@ -2,28 +2,9 @@
 import pytest
 
 from conftest import wait_until
-from util import Err, RawClient, raw_reply_bytes
+from util import Err, raw_reply_bytes
 
 EXECABORT = Err("EXECABORT Transaction discarded because of previous errors.")
-
-
-@pytest.fixture
-def clients(server):
-    made = []
-
-    def make():
-        cl = RawClient(server.port)
-        made.append(cl)
-        return cl
-
-    yield make
-    for cl in made:
-        cl.close()
-
-
-@pytest.fixture
-def c(clients):
-    return clients()
 
 
 def server_ms(c):

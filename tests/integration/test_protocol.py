@@ -9,25 +9,6 @@ from conftest import wait_until
 from util import Err, RawClient, encode_command, parse_info
 
 
-@pytest.fixture
-def clients(server):
-    made = []
-
-    def make(port=None):
-        cl = RawClient(port or server.port)
-        made.append(cl)
-        return cl
-
-    yield make
-    for cl in made:
-        cl.close()
-
-
-@pytest.fixture
-def c(clients):
-    return clients()
-
-
 def raw_exchange(port, data, settle=0.3):
     """Send data on a fresh connection; return (bytes received, closed-by-server)."""
     with RawClient(port) as cl:

@@ -2,22 +2,7 @@
 import pytest
 
 from conftest import wait_until
-from util import Err, Map, Push, RawClient
-
-
-@pytest.fixture
-def clients(server):
-    """Factory for raw connections to the default server, all closed at teardown."""
-    made = []
-
-    def make():
-        cl = RawClient(server.port)
-        made.append(cl)
-        return cl
-
-    yield make
-    for cl in made:
-        cl.close()
+from util import Err, Map, Push
 
 
 def subscribe(cl, cmd, *names):

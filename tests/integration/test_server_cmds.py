@@ -13,25 +13,6 @@ SYNTAX = Err("ERR syntax error")
 
 
 @pytest.fixture
-def clients(server):
-    made = []
-
-    def make():
-        cl = RawClient(server.port)
-        made.append(cl)
-        return cl
-
-    yield make
-    for cl in made:
-        cl.close()
-
-
-@pytest.fixture
-def c(clients):
-    return clients()
-
-
-@pytest.fixture
 def dbg(start_server):
     """A server with DEBUG enabled, and a raw client to it."""
     s = start_server(args=["--enable-debug-command", "yes"])

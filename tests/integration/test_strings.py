@@ -3,19 +3,12 @@ import time
 
 import pytest
 
-from util import Err, RawClient
+from util import Err
 
 SYNTAX = Err("ERR syntax error")
 NOT_INT = Err("ERR value is not an integer or out of range")
 NOT_FLOAT = Err("ERR value is not a valid float")
 WRONGTYPE = Err("WRONGTYPE Operation against a key holding the wrong kind of value")
-
-
-@pytest.fixture
-def c(server):
-    cl = RawClient(server.port)
-    yield cl
-    cl.close()
 
 
 def now_ms():

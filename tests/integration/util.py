@@ -22,8 +22,6 @@ replies with their RESP type kept:
 import socket
 import time
 
-import pytest
-
 
 class Err(str):
     """An error reply, e.g. Err('ERR syntax error')."""
