@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "log.h"
 #include "monitor.h"
+#include "propagate.h"
 #include "server.h"
 #include "stats.h"
 
@@ -207,6 +208,11 @@ void command_process(client_t *c) {
         reply_error(c, "NOAUTH Authentication required.");
         return;
     }
+    if (server.loading && !(cmd->flags & CMD_LOADING)) {
+        reject(c, cmd);
+        reply_error(c, "LOADING Redis is loading the dataset in memory");
+        return;
+    }
     if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !(c->flags & CLIENT_MULTI)) {
         static const char *const ok[] = {"ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
                                          "psubscribe", "punsubscribe", "quit", "reset", NULL};
@@ -234,6 +240,14 @@ void command_process(client_t *c) {
             return;
         }
     }
+    if (command_hooks.write_error && (cmd->flags & CMD_WRITE) && !(c->flags & CLIENT_MASTER)) {
+        const char *err = command_hooks.write_error(c, cmd);
+        if (err) {
+            reject(c, cmd);
+            reply_error(c, err);
+            return;
+        }
+    }
     if (in_multi) {
         if (cmd->flags & CMD_NO_MULTI) {
             reject(c, cmd);
@@ -249,11 +263,15 @@ void command_process(client_t *c) {
 
 void command_call(client_t *c, command_t *cmd) {
     long long errors_before = server.stat_total_error_replies;
+    long long dirty_before = server.dirty;
+    propagate_unit_begin();
     int64_t start = clock_mono_us();
     c->cmd = cmd;
     c->lastcmd = cmd;
     cmd->proc(c);
     int64_t dur = clock_mono_us() - start;
+    propagate_after_command(c, c->db_index, dirty_before, (cmd->flags & CMD_WRITE) != 0);
+    propagate_unit_end();
     monitor_feed(c, cmd, c->argc, c->argv, c->argvlen);
     c->commands_processed++;
     cmd->calls++;

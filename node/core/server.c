@@ -33,12 +33,12 @@ static void (*cron_hooks[16])(void);
 static int ncron_hooks;
 static void (*before_poll_hooks[16])(void);
 static int nbefore_poll_hooks;
-static void (*shutdown_hooks[16])(int flags);
+static int (*shutdown_hooks[16])(int flags);
 static int nshutdown_hooks;
 
 void server_on_cron(void (*fn)(void)) { cron_hooks[ncron_hooks++] = fn; }
 void server_on_before_poll(void (*fn)(void)) { before_poll_hooks[nbefore_poll_hooks++] = fn; }
-void server_on_shutdown(void (*fn)(int flags)) { shutdown_hooks[nshutdown_hooks++] = fn; }
+void server_on_shutdown(int (*fn)(int flags)) { shutdown_hooks[nshutdown_hooks++] = fn; }
 
 /* ---- clock and randomness ----------------------------------------------- */
 
@@ -86,7 +86,7 @@ static void on_prepare(uv_prepare_t *h) {
     for (int i = 0; i < nbefore_poll_hooks; i++) before_poll_hooks[i]();
     clients_flush_pending();
     clients_free_pending_closes();
-    if (server.shutdown_asap) server_shutdown_now(server.shutdown_flags);
+    if (server.shutdown_asap) server_shutdown_now(server.shutdown_flags); /* returns only if refused */
 }
 
 static void sample_instantaneous(void) {
@@ -279,9 +279,17 @@ static void close_walk(uv_handle_t *h, void *arg) {
     if (!uv_is_closing(h)) uv_close(h, NULL);
 }
 
-void server_shutdown_now(int flags) {
+int server_shutdown_now(int flags) {
     log_warning("User requested shutdown...");
-    for (int i = 0; i < nshutdown_hooks; i++) shutdown_hooks[i](flags);
+    /* Hooks (final save, AOF flush) may refuse: then the server keeps
+     * running, unless FORCE says to exit anyway. */
+    for (int i = 0; i < nshutdown_hooks; i++) {
+        if (shutdown_hooks[i](flags) != 0 && !(flags & SHUTDOWN_FORCE)) {
+            log_warning("Errors trying to shut down the server. Check the logs for more information.");
+            server.shutdown_asap = false;
+            return K_ESTATE;
+        }
+    }
     if (server.cfg.unixsocket && *server.cfg.unixsocket) unlink(server.cfg.unixsocket);
     if (server.cfg.pidfile && *server.cfg.pidfile) unlink(server.cfg.pidfile);
     /* Flush what we can to clients, then close everything. */

@@ -318,9 +318,10 @@ typedef struct server {
     long long inst_last_ops, inst_last_in, inst_last_out;
     int64_t inst_last_ms;
 
-    /* persistence placeholders owned by later issues: reported as idle in INFO */
+    /* persistence state shared with the dispatcher (save.c owns the rest) */
     long long dirty;               /* changes since last save */
     int64_t lastsave;              /* unix seconds */
+    bool loading;                  /* loading a snapshot/AOF: most commands get -LOADING */
 
     /* replication stream identity (owned by replication/ once it exists) */
     char replid[41], replid2[41];
@@ -345,7 +346,9 @@ extern server_t server;
 int server_init(void);              /* after config is loaded */
 int server_listen(void);            /* 0 or the uv error */
 void server_run(void);
-void server_shutdown_now(int flags); /* flags: SHUTDOWN_* */
+/* Runs the shutdown hooks and exits; returns (K_ESTATE) only when a hook
+ * refused, e.g. the final save failed, and FORCE was not given. */
+int server_shutdown_now(int flags); /* flags: SHUTDOWN_* */
 enum { SHUTDOWN_NOFLAGS = 0, SHUTDOWN_SAVE = 1, SHUTDOWN_NOSAVE = 2, SHUTDOWN_NOW = 4, SHUTDOWN_FORCE = 8 };
 void server_update_clock(void);
 uint64_t server_rand(void);         /* xoshiro-style fast RNG, seeded from libsodium */
@@ -353,7 +356,8 @@ void server_info_register(const char *name, void (*fn)(buf_t *out), bool in_defa
 /* Hooks called every cron tick (hz), before every poll, and at shutdown. */
 void server_on_cron(void (*fn)(void));
 void server_on_before_poll(void (*fn)(void));
-void server_on_shutdown(void (*fn)(int flags));
+/* A shutdown hook returns 0, or non-zero to refuse the shutdown. */
+void server_on_shutdown(int (*fn)(int flags));
 void server_cron_reschedule(void);
 void server_new_replid(char *out); /* 40 random hex chars + NUL */
 /* Hook called after every command that changed the keyspace (replication/AOF feed). */
@@ -384,9 +388,11 @@ void command_call(client_t *c, command_t *cmd);
 /* Hooks the data layer installs (NULL = not available). */
 typedef struct command_hooks {
     bool (*is_oom)(void);            /* performs eviction; true if still over maxmemory */
-    void (*after_write)(client_t *c); /* propagate / notify watchers */
     void (*multi_queue)(client_t *c);
     bool (*deny_stale)(client_t *c, command_t *cmd); /* replica checks */
+    /* Persistence trouble (stop-writes-on-bgsave-error, AOF write errors):
+     * the error text a write command gets, or NULL to let it run. */
+    const char *(*write_error)(client_t *c, command_t *cmd);
 } command_hooks_t;
 extern command_hooks_t command_hooks;
 

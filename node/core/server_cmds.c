@@ -165,7 +165,8 @@ static void cmd_shutdown(client_t *c) {
         reply_ok(c);
         return;
     }
-    server_shutdown_now(flags); /* does not return */
+    if (server_shutdown_now(flags) != 0) /* returns only when refused */
+        reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
 }
 
 /* ---- command table ------------------------------------------------------------ */

@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "log.h"
+#include "propagate.h"
 #include "stats.h"
 
 keyspace_t ks;
@@ -77,6 +78,7 @@ static void delete_expired(db_t *db, kv_t *kv) {
     memcpy(key, kv_key(kv), klen);
     db_delete(db, key, klen);
     db_signal_modified(db, key, klen);
+    propagate_del(db->id, key, klen, server.cfg.lazyfree_lazy_expire);
     server.stat_expiredkeys++;
     db_notify(NOTIFY_EXPIRED, "expired", key, klen, db->id);
     if (key != stack) xfree(key);

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "db.h"
 #include "log.h"
+#include "propagate.h"
 #include "stats.h"
 
 #define LFU_INIT_VAL 5
@@ -232,6 +233,7 @@ bool evict_perform(void) {
         if (!pick(&dbid, &key, &klen, stack)) break;
         db_t *db = &ks.dbs[dbid];
         db_delete(db, key, klen);
+        propagate_del(dbid, key, klen, server.cfg.lazyfree_lazy_eviction);
         server.stat_evictedkeys++;
         db_signal_modified(db, key, klen);
         db_notify(NOTIFY_EVICTED, "evicted", key, klen, dbid);

@@ -38,6 +38,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "db.h"
+#include "propagate.h"
 #include "kv.h"
 
 #ifdef KEEL_JEMALLOC
@@ -515,16 +516,30 @@ static void expire_generic(client_t *c, int64_t basetime_ms, bool seconds, const
         reply_int(c, 0);
         return;
     }
-    if (when <= server.now_ms && !ks.is_replica) {
-        /* Already in the past: the key goes now.  Redis propagates this as
-         * DEL; a replica instead stores the time and waits for that DEL. */
+    if (when <= server.now_ms && !ks.is_replica && !server.loading) {
+        /* Already in the past: the key goes now and is propagated as DEL (or
+         * UNLINK); a replica instead stores the time and waits for that DEL,
+         * and an AOF being loaded keeps it for the DEL that follows. */
+        bool lazy = server.cfg.lazyfree_lazy_expire;
         db_delete(db, key, klen);
         db_changed(db, key, klen, 1);
         db_notify(NOTIFY_GENERIC, "del", key, klen, c->db_index);
+        const char *argv[2] = {lazy ? "UNLINK" : "DEL", key};
+        size_t lens[2] = {lazy ? 6 : 3, klen};
+        propagate_rewrite(c, 2, argv, lens);
     } else {
         db_set_expire(db, kv, when); /* kv may move: not used afterwards */
         db_changed(db, key, klen, 1);
         db_notify(NOTIFY_GENERIC, "expire", key, klen, c->db_index);
+        /* Replicas and the AOF get the absolute time: PEXPIREAT key ms [flags]. */
+        char ms[24];
+        const char *argv[8];
+        size_t lens[8];
+        int n = c->argc < 8 ? c->argc : 8;
+        for (int i = 0; i < n; i++) argv[i] = c->argv[i], lens[i] = c->argvlen[i];
+        argv[0] = "PEXPIREAT", lens[0] = 9;
+        argv[2] = ms, lens[2] = ll2str(ms, when);
+        propagate_rewrite(c, n, argv, lens);
     }
     reply_int(c, 1);
 }

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "db.h"
 #include "kv.h"
+#include "propagate.h"
 
 #define CDB(c) ((db_t *)(c)->db)
 
@@ -134,6 +135,33 @@ static bool parse_set_options(client_t *c, int first, int allowed, int *flags, c
 
 static const int EXPIRE_UNITS = SET_EX | SET_PX | SET_EXAT | SET_PXAT;
 
+/* What replicas and the AOF get for a SET-like command (Redis 7.0): a
+ * relative or second-based expire becomes "SET key value PXAT <ms>", and
+ * GET options are dropped; GETSET/SETEX/PSETEX become SET as well. */
+static void propagate_set(client_t *c, const char *key, size_t klen, const char *val, size_t vlen, int flags,
+                          int64_t at_ms) {
+    if (flags & (SET_EX | SET_PX | SET_EXAT)) {
+        char ms[24];
+        const char *argv[5] = {"SET", key, val, "PXAT", ms};
+        size_t lens[5] = {3, klen, vlen, 4, ll2str(ms, at_ms)};
+        propagate_rewrite(c, 5, argv, lens);
+        return;
+    }
+    if (!(flags & SET_GET)) return; /* SET, SETNX, SET ... PXAT: as sent */
+    /* Rebuild: SET key value [the SET options other than GET]. */
+    const char *argv[8] = {"SET", key, val};
+    size_t lens[8] = {3, klen, vlen};
+    int n = 3;
+    if (strcasecmp(c->argv[0], "set") == 0) {
+        for (int i = 3; i < c->argc && n < 8; i++) {
+            if (!strcasecmp(c->argv[i], "get")) continue;
+            argv[n] = c->argv[i];
+            lens[n++] = c->argvlen[i];
+        }
+    }
+    propagate_rewrite(c, n, argv, lens);
+}
+
 /* Core of SET, SETNX, SETEX, PSETEX, GETSET. */
 static void set_generic(client_t *c, const char *key, size_t klen, const char *val, size_t vlen, int flags,
                         int64_t at_ms, const char *ok_reply) {
@@ -179,6 +207,7 @@ static void set_generic(client_t *c, const char *key, size_t klen, const char *v
     }
     signal_write(c, key, klen, NOTIFY_STRING, "set");
     if (flags & EXPIRE_UNITS) db_notify(NOTIFY_GENERIC, "expire", key, klen, c->db_index);
+    propagate_set(c, key, klen, val, vlen, flags, at_ms);
     if (flags & SET_GET) return;
     if (ok_reply)
         reply_ok(c);
@@ -225,6 +254,9 @@ static void cmd_getdel(client_t *c) {
     reply_kv_string(c, kv);
     db_delete(CDB(c), c->argv[1], c->argvlen[1]);
     signal_write(c, c->argv[1], c->argvlen[1], NOTIFY_GENERIC, "del");
+    const char *argv[2] = {"DEL", c->argv[1]};
+    size_t lens[2] = {3, c->argvlen[1]};
+    propagate_rewrite(c, 2, argv, lens);
 }
 
 static void cmd_getex(client_t *c) {
@@ -243,17 +275,30 @@ static void cmd_getex(client_t *c) {
     }
     reply_kv_string(c, kv);
     db_t *db = CDB(c);
+    const char *key = c->argv[1];
+    size_t klen = c->argvlen[1];
     if (flags & EXPIRE_UNITS) {
-        if (at <= server.now_ms && !ks.is_replica) {
-            db_delete(db, c->argv[1], c->argvlen[1]);
-            signal_write(c, c->argv[1], c->argvlen[1], NOTIFY_GENERIC, "del");
+        if (at <= server.now_ms && !ks.is_replica && !server.loading) {
+            bool lazy = server.cfg.lazyfree_lazy_expire;
+            db_delete(db, key, klen);
+            signal_write(c, key, klen, NOTIFY_GENERIC, "del");
+            const char *argv[2] = {lazy ? "UNLINK" : "DEL", key};
+            size_t lens[2] = {lazy ? 6 : 3, klen};
+            propagate_rewrite(c, 2, argv, lens);
         } else {
             db_set_expire(db, kv, at);
-            signal_write(c, c->argv[1], c->argvlen[1], NOTIFY_GENERIC, "expire");
+            signal_write(c, key, klen, NOTIFY_GENERIC, "expire");
+            char ms[24];
+            const char *argv[3] = {"PEXPIREAT", key, ms};
+            size_t lens[3] = {9, klen, ll2str(ms, at)};
+            propagate_rewrite(c, 3, argv, lens);
         }
     } else if ((flags & SET_PERSIST) && kv->has_exp) {
         db_remove_expire(db, kv);
-        signal_write(c, c->argv[1], c->argvlen[1], NOTIFY_GENERIC, "persist");
+        signal_write(c, key, klen, NOTIFY_GENERIC, "persist");
+        const char *argv[2] = {"PERSIST", key};
+        size_t lens[2] = {7, klen};
+        propagate_rewrite(c, 2, argv, lens);
     }
 }
 
@@ -379,6 +424,10 @@ static void cmd_incrbyfloat(client_t *c) {
     size_t n = ld2str(out, sizeof(out), v);
     db_set_string(db, c->argv[1], c->argvlen[1], out, n, true);
     signal_write(c, c->argv[1], c->argvlen[1], NOTIFY_STRING, "incrbyfloat");
+    /* Replicas must not redo the float math: they get the result. */
+    const char *argv[4] = {"SET", c->argv[1], out, "KEEPTTL"};
+    size_t lens[4] = {3, c->argvlen[1], n, 7};
+    propagate_rewrite(c, 4, argv, lens);
     reply_bulk(c, out, n);
 }
 

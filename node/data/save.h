@@ -1,0 +1,23 @@
+/* RDB persistence commands and policies: SAVE, BGSAVE, save points,
+ * stop-writes-on-bgsave-error, the final save at shutdown, loading at
+ * start-up, and INFO persistence.
+ *
+ * Owns: rdb_* status (last save time/status, changes since save are
+ * server.dirty), the loading state shown in INFO (loading_* fields).
+ * Called by: main (save_init, save_load_at_startup), the cron (save
+ * points), the dispatcher (write_error hook: MISCONF), shutdown hooks.
+ */
+#ifndef KEEL_SAVE_H
+#define KEEL_SAVE_H
+
+#include <stdbool.h>
+
+void save_init(void);
+/* After the listeners are open: loads the AOF (appendonly yes) or the RDB
+ * file, serving clients meanwhile with -LOADING.  Returns 0, or -1 after
+ * logging why start-up must stop (a corrupt file is never overwritten). */
+int save_load_at_startup(void);
+/* True while a BGSAVE child runs (INFO, BGREWRITEAOF scheduling). */
+bool save_bgsave_in_progress(void);
+
+#endif
