@@ -30,6 +30,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "propagate.h"
 #include "pubsub.h"
 #include "server.h"
 
@@ -422,6 +423,8 @@ static void cmd_punsubscribe(client_t *c) {
 
 static void cmd_publish(client_t *c) {
     reply_int(c, pubsub_publish(c->argv[1], c->argvlen[1], c->argv[2], c->argvlen[2]));
+    /* Replicas deliver it to their own subscribers too (never the AOF). */
+    propagate_force(c, PROP_REPL);
 }
 
 static void cmd_spublish(client_t *c) {
