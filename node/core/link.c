@@ -287,7 +287,7 @@ static void on_connected(uv_connect_t *req, int status) {
     struct sockaddr_storage ss;
     int len = sizeof(ss);
     if (uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&ss, &len) == 0) {
-        char ip[64] = "?";
+        char ip[48] = "?";
         int port = 0;
         if (ss.ss_family == AF_INET) {
             uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
