@@ -419,6 +419,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
         c->qpos = c->qlen = 0;
         return;
     }
+    /* Commands see the time the bytes arrived, not the time before the
+     * poll (which can be 1/hz old): expiry must be exact to the ms. */
+    server_update_clock();
     server.current_client = c;
     client_process_input(c);
     server.current_client = NULL;

@@ -1,7 +1,7 @@
 /* Server lifecycle: listeners, the loop hooks, the cron, signals, shutdown.
  *
  * Loop turn (DESIGN.md §1):
- *   poll -> read callbacks (parse + execute) -> uv_check: clock update
+ *   poll -> read callbacks (clock update, parse + execute)
  *   -> uv_prepare (before the next poll): free closing clients, flush pending
  *      replies, run registered before-poll hooks (replication feed, AOF).
  * The cron is a uv_timer at `hz` running the registered cron hooks.
@@ -77,8 +77,6 @@ void server_info_register(const char *name, void (*fn)(buf_t *out), bool in_defa
 }
 
 /* ---- loop hooks --------------------------------------------------------- */
-
-static void on_check(uv_check_t *h) { server_update_clock(); }
 
 static void on_prepare(uv_prepare_t *h) {
     server_update_clock();
@@ -260,8 +258,6 @@ int server_init(void) {
     uv_timer_init(server.loop, &server.cron);
     uv_prepare_init(server.loop, &server.before_poll);
     uv_prepare_start(&server.before_poll, on_prepare);
-    uv_check_init(server.loop, &server.after_poll);
-    uv_check_start(&server.after_poll, on_check);
     uv_signal_init(server.loop, &server.sigterm);
     uv_signal_start(&server.sigterm, on_signal, SIGTERM);
     uv_signal_init(server.loop, &server.sigint);

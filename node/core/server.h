@@ -261,7 +261,6 @@ typedef struct server {
     uv_loop_t *loop;
     uv_timer_t cron;
     uv_prepare_t before_poll;
-    uv_check_t after_poll;
     uv_signal_t sigterm, sigint;
     listener_t listeners[CONFIG_MAX_BIND + 1];
     int nlisteners;
