@@ -24,6 +24,7 @@
 #include "info.h"
 #include "log.h"
 #include "process.h"
+#include "rdb.h"
 #include "pubsub.h"
 #include "server.h"
 #include "stats.h"
@@ -120,8 +121,16 @@ static bool is_sentinel_invocation(int argc, char **argv) {
     return false;
 }
 
+/* The exec name picks a tool personality (symlinks made by the build), as
+ * redis-check-rdb / redis-check-aof are redis-server under another name. */
+static const char *exec_name(const char *argv0) {
+    const char *base = strrchr(argv0, '/');
+    return base ? base + 1 : argv0;
+}
+
 int main(int argc, char **argv) {
     tzset();
+    if (strstr(exec_name(argv[0]), "keel-check-rdb")) return rdb_check_main(argc, argv);
     if (argc >= 2) {
         if (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version")) version();
         if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) usage();

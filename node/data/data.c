@@ -8,6 +8,7 @@ void t_string_init(void);
 void keys_init(void);
 void multi_init(void);
 void debug_init(void);
+void dump_init(void);
 void server_on_cron(void (*fn)(void));
 void server_on_before_poll(void (*fn)(void));
 
@@ -40,6 +41,7 @@ void data_init(void) {
     keys_init();
     multi_init();
     debug_init();
+    dump_init();
     server_on_cron(expire_slow);
     server_on_before_poll(expire_fast);
 }

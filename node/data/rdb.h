@@ -119,12 +119,17 @@ typedef struct rdb_in {
     int fd;                 /* -1 for a memory source */
     const unsigned char *mem;
     size_t memlen;
-    unsigned char *buf;     /* read buffer for fd sources */
+    /* Read buffer for fd sources.  After a load, buf[bufpos..buflen) holds
+     * bytes read past the RDB trailer (the AOF tail after an RDB preamble). */
+    unsigned char *buf;
     size_t buflen, bufpos, bufcap;
     uint64_t pos;           /* bytes consumed (error offsets, progress) */
     uint64_t total;         /* size when known (files), else 0 */
     uint64_t crc;
-    bool eof_mark;          /* diskless: stream ends with a 40-byte mark */
+    /* Diskless: the stream ends with a 40-byte mark.  The transport strips
+     * the "$EOF:<mark>" framing and the trailing mark; the reader itself
+     * reads exactly one RDB and does not look at these two fields. */
+    bool eof_mark;
     char mark[RDB_EOF_MARK_SIZE];
     /* Called every ~1 MiB read (may be NULL): the loader updates INFO
      * loading fields and serves clients with -LOADING meanwhile. */
@@ -154,10 +159,12 @@ enum {
 };
 
 /* Reads a whole RDB stream.  Expired keys are skipped on a master (counted
- * in keys_expired) as Redis does.  Returns 0, or K_EINVAL with *err set to a
- * message naming what is wrong and the offset (xfree it). */
+ * in keys_expired) as Redis does.  Returns 0, or K_EINVAL (K_EIO for a read
+ * error) with *err set to a message naming what is wrong and the offset
+ * (xfree it). */
 int rdb_load_stream(rdb_in_t *in, int mode, rdb_load_info_t *info, char **err);
-/* Opens path and loads it; K_ENOENT when the file does not exist. */
+/* Opens path and loads it; K_ENOENT (and *err NULL) when the file does not
+ * exist. */
 int rdb_load_file(const char *path, int mode, rdb_load_info_t *info,
                   void (*progress)(rdb_in_t *in, void *ud), void *ud, char **err);
 
@@ -165,6 +172,17 @@ int rdb_load_file(const char *path, int mode, rdb_load_info_t *info,
  * MIGRATE).  Returns 0 with *out set, or K_EINVAL with *err set (including
  * "a type Keel does not serve yet"). */
 int rdb_read_value(rdb_in_t *in, int rdb_type, const char *key, size_t klen, kv_t **out, char **err);
+
+/* Reader primitives (for type codecs): 0, or K_EINVAL (K_EIO on a read
+ * error) with *err set. */
+int rdb_read_raw(rdb_in_t *in, void *p, size_t n, char **err);
+int rdb_read_byte(rdb_in_t *in, uint8_t *b, char **err);
+/* A length.  The special string forms (INT8/16/32, LZF) set *encoded and
+ * put their code in *len; with encoded NULL they are an error. */
+int rdb_read_len(rdb_in_t *in, uint64_t *len, bool *encoded, char **err);
+/* A string in any encoding into out (cleared first, NUL-terminated). */
+int rdb_read_string(rdb_in_t *in, buf_t *out, char **err);
+int rdb_read_ms_time(rdb_in_t *in, int64_t *ms, char **err); /* 8 bytes little-endian */
 
 /* Per-type codecs for the types that arrive later (lists, sets, ...). */
 typedef struct rdb_type_codec {
@@ -175,7 +193,10 @@ typedef struct rdb_type_codec {
      * for kv_new_obj, or K_EINVAL with *err. */
     int (*read)(rdb_in_t *in, int rdb_type, void **ptr, int *enc, char **err);
 } rdb_type_codec_t;
-void rdb_register_type(const rdb_type_codec_t *codec);
+void rdb_register_type(const rdb_type_codec_t *codec); /* copied */
+
+/* The keel-check-rdb personality (rdb_check.c); returns the exit code. */
+int rdb_check_main(int argc, char **argv);
 
 /* CRC64 as Redis computes it (crc64(0, "123456789") = 0xe9c6d914c4b8d9ca). */
 uint64_t rdb_crc64(uint64_t crc, const void *p, size_t n);
