@@ -25,6 +25,8 @@
 #include "log.h"
 #include "process.h"
 #include "rdb.h"
+#include "save.h"
+#include "aof.h"
 #include "pubsub.h"
 #include "server.h"
 #include "stats.h"
@@ -131,6 +133,7 @@ static const char *exec_name(const char *argv0) {
 int main(int argc, char **argv) {
     tzset();
     if (strstr(exec_name(argv[0]), "keel-check-rdb")) return rdb_check_main(argc, argv);
+    if (strstr(exec_name(argv[0]), "keel-check-aof")) return aof_check_main(argc, argv);
     if (argc >= 2) {
         if (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version")) version();
         if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) usage();
@@ -267,6 +270,14 @@ int main(int argc, char **argv) {
     log_banner();
     process_set_oom_score(server.cfg.oom_score_adj, server.cfg.oom_score_adj_values, 0);
     log_notice("Server initialized");
+    /* Listeners are open: clients connecting meanwhile get -LOADING. */
+    if (save_load_at_startup() != 0) return 1;
+    char *aerr = NULL;
+    if (aof_open_on_startup(&aerr) != 0) {
+        log_warning("Can't open the append only file: %s", aerr ? aerr : "see above");
+        xfree(aerr);
+        return 1;
+    }
     if (server.cfg.port) log_notice("Ready to accept connections tcp");
     if (server.cfg.unixsocket && *server.cfg.unixsocket) log_notice("Ready to accept connections unix");
     if (server.cfg.supervised == SUPERVISED_SYSTEMD || server.cfg.supervised == SUPERVISED_AUTO)

@@ -389,6 +389,7 @@ void client_process_input(client_t *c) {
         c->qpos += consumed;
         c->last_interaction_ms = server.now_ms;
         command_process(c);
+        if ((c->flags & CLIENT_MASTER) && command_hooks.master_applied) command_hooks.master_applied(c, consumed);
         reset_after_command(c);
     }
     c->flags &= ~CLIENT_EXECUTING;
@@ -597,6 +598,9 @@ void clients_flush_pending(void) {
             client_close_async(c);
             continue;
         }
+        /* A replica receiving its snapshot accumulates the stream; whoever
+         * clears CLIENT_REPL_HOLD calls reply_schedule() again. */
+        if (c->flags & CLIENT_REPL_HOLD) continue;
         flush_client(c);
     }
 }

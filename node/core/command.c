@@ -240,9 +240,11 @@ void command_process(client_t *c) {
             return;
         }
     }
-    if (command_hooks.write_error && (cmd->flags & CMD_WRITE) && !(c->flags & CLIENT_MASTER)) {
+    if (command_hooks.write_error && !(c->flags & CLIENT_MASTER)) {
+        /* Disk trouble refuses writes, and PING too (as Redis does, so a
+         * health check notices). */
         const char *err = command_hooks.write_error(c, cmd);
-        if (err) {
+        if (err && ((cmd->flags & CMD_WRITE) || strcmp(cmd->fullname, "ping") == 0)) {
             reject(c, cmd);
             reply_error(c, err);
             return;

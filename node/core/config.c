@@ -1599,6 +1599,11 @@ static int load_directive(keel_config_t *c, int argc, char **argv, set_ctx_t *x,
             x->err = "wrong number of arguments";
             return -1;
         }
+        /* Redis 7.0: a multi-argument directive given one non-empty argument
+         * is split on spaces, so `--save "60 100"` and `save "60 100"` work. */
+        if ((e->flags & F_MULTI) && !(e->flags & F_FILE_ONLY) && argc == 2 && argv[1][0] &&
+            strcmp(e->name, "replicaof") != 0)
+            return entry_set_value(c, e, argv[1], x);
         return entry_set(c, e, argc - 1, argv + 1, x);
     }
     if (in_list(g_deprecated, argv[0]) && argc == 2) return 0;

@@ -123,6 +123,9 @@ void propagate_after_command(client_t *c, int dbid, long long dirty_before, bool
     bool changed = server.dirty > dirty_before;
     int targets = cur.forced;
     if (changed && is_write) targets |= PROP_ALL;
+    /* What our master sends reaches sub-replicas as the master sent it
+     * (replication proxies those bytes); only the AOF gets it from here. */
+    if (c->flags & CLIENT_MASTER) targets &= PROP_AOF;
     if (!cur.prevented && targets && nsinks) {
         if (cur.rewritten)
             propagate_op(dbid, cur.argc, (const char *const *)cur.argv, cur.lens, targets);

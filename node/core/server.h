@@ -161,6 +161,7 @@ enum {
     CLIENT_FAKE = 1 << 19,       /* no connection (AOF loading, tests) */
     CLIENT_EXECUTING = 1 << 20,  /* inside process_input: free later */
     CLIENT_PROTECTED = 1 << 21,
+    CLIENT_REPL_HOLD = 1 << 22,  /* replica waiting for its snapshot: output is kept, not written */
 };
 
 typedef struct reply_block {
@@ -392,6 +393,9 @@ typedef struct command_hooks {
     /* Persistence trouble (stop-writes-on-bgsave-error, AOF write errors):
      * the error text a write command gets, or NULL to let it run. */
     const char *(*write_error)(client_t *c, command_t *cmd);
+    /* The master client applied one command of `bytes` stream bytes
+     * (replication counts its offset and proxies them to sub-replicas). */
+    void (*master_applied)(client_t *c, size_t bytes);
 } command_hooks_t;
 extern command_hooks_t command_hooks;
 

@@ -43,6 +43,11 @@ void child_kill(void);
 void child_report_progress(size_t done, size_t total);
 /* In the parent: the last progress the child reported. */
 void child_progress(size_t *done, size_t *total);
+/* In the parent: the running child's copy-on-write figures (INFO
+ * current_cow_size / current_cow_peak / current_cow_size_age): the last
+ * reading, the largest, and when it was taken (monotonic us, 0 = none yet).
+ * All 0 when no child runs. */
+void child_cow(size_t *current, size_t *peak, int64_t *updated_us);
 /* Last fork duration (INFO latest_fork_usec) and total forks. */
 long long child_latest_fork_usec(void);
 long long child_total_forks(void);

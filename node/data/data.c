@@ -1,16 +1,16 @@
 /* node/data start-up: databases, command registration, hooks. */
 #include "data.h"
 
+#include "aof.h"
 #include "db.h"
 #include "evict.h"
+#include "save.h"
 
 void t_string_init(void);
 void keys_init(void);
 void multi_init(void);
 void debug_init(void);
 void dump_init(void);
-void server_on_cron(void (*fn)(void));
-void server_on_before_poll(void (*fn)(void));
 
 static void *db_for_index(int index) { return db_get(index); }
 
@@ -44,4 +44,8 @@ void data_init(void) {
     dump_init();
     server_on_cron(expire_slow);
     server_on_before_poll(expire_fast);
+    save_init();
+    /* Last: its before-poll hook must run after every hook that can produce
+     * replies, so with appendfsync always a write is on disk before its reply. */
+    aof_init();
 }

@@ -85,6 +85,9 @@ static void delete_expired(db_t *db, kv_t *kv) {
 }
 
 bool db_expire_if_needed(db_t *db, kv_t *kv) {
+    /* While loading (an AOF replays SET ... PXAT <past> then PERSIST), keys
+     * never expire: Redis's rule, or data would be lost. */
+    if (server.loading) return false;
     if (!db_kv_expired(kv, server.now_ms)) return false;
     if (ks.is_replica) return true;
     delete_expired(db, kv);
@@ -346,7 +349,7 @@ kv_t *db_random_key(db_t *db) {
 static bool fast_needed;
 
 void db_active_expire_cycle(bool fast) {
-    if (!ks.active_expire_enabled || ks.is_replica) return;
+    if (!ks.active_expire_enabled || ks.is_replica || server.loading) return;
     int effort = server.cfg.active_expire_effort - 1;
     int per_loop = 20 + 20 / 4 * effort;
     int acceptable_stale = 10 - effort;

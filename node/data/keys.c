@@ -39,6 +39,7 @@
 #include "buf.h"
 #include "db.h"
 #include "propagate.h"
+#include "save.h"
 #include "kv.h"
 
 #ifdef KEEL_JEMALLOC
@@ -613,8 +614,14 @@ static void flush_generic(client_t *c, int dbid) {
     bool async;
     if (!parse_flush_async(c, &async)) return;
     server.dirty += db_flush(dbid);
-    /* Persistence is a later issue: Redis's FLUSHALL would also rewrite the
-     * RDB file here when save points are configured. */
+    if (dbid == -1) {
+        /* Redis's flushAllDataAndResetRDB: a running BGSAVE is stale, and
+         * with save points the empty dataset is saved at once. */
+        save_after_flushall();
+        server.dirty++;
+    }
+    /* Replicas and the AOF get it even when the dbs were already empty. */
+    propagate_force(c, PROP_ALL);
     reply_ok(c);
     if (!async) allocator_purge();
 }

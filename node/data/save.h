@@ -17,6 +17,11 @@ void save_init(void);
  * file, serving clients meanwhile with -LOADING.  Returns 0, or -1 after
  * logging why start-up must stop (a corrupt file is never overwritten). */
 int save_load_at_startup(void);
+/* FLUSHALL, after emptying the databases: kills a running BGSAVE child (its
+ * snapshot is stale) and, when save points are configured, saves the now
+ * empty dataset at once, as Redis's flushAllDataAndResetRDB.  The caller then
+ * counts the FLUSHALL itself in server.dirty. */
+void save_after_flushall(void);
 /* True while a BGSAVE child runs (INFO, BGREWRITEAOF scheduling). */
 bool save_bgsave_in_progress(void);
 
