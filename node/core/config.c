@@ -55,6 +55,7 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "resp.h"
 
 #ifndef KEEL_VERSION
 #define KEEL_VERSION "0.0.0"
@@ -136,117 +137,6 @@ struct config_entry {
 /* Small string helpers (Redis's sdssplitargs / sdscatrepr / memtoull rules)  */
 /* ------------------------------------------------------------------------- */
 
-static void free_args(char **argv, int argc) {
-    if (!argv) return;
-    for (int i = 0; i < argc; i++) xfree(argv[i]);
-    xfree(argv);
-}
-
-static int hex_val(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Splits a line as Redis's sdssplitargs(): blanks separate words, "double
- * quotes" take \n \r \t \b \a \xHH and \<any>, 'single quotes' take \', and a
- * closing quote must be followed by a blank or the end.  Returns NULL on
- * unbalanced quotes; caller frees with free_args(). */
-static char **split_args(const char *line, int *argc) {
-    const char *p = line;
-    char **v = NULL;
-    int n = 0;
-    for (;;) {
-        while (*p && isspace((unsigned char)*p)) p++;
-        if (!*p) break;
-        buf_t cur = BUF_INIT;
-        bool inq = false, insq = false, done = false;
-        buf_reserve(&cur, 0);
-        cur.p[0] = '\0';
-        while (!done) {
-            if (inq) {
-                if (p[0] == '\\' && p[1] == 'x' && hex_val(p[2]) >= 0 && hex_val(p[3]) >= 0) {
-                    buf_putc(&cur, (char)(hex_val(p[2]) * 16 + hex_val(p[3])));
-                    p += 3;
-                } else if (p[0] == '\\' && p[1]) {
-                    p++;
-                    char c = *p;
-                    switch (c) {
-                    case 'n':
-                        c = '\n';
-                        break;
-                    case 'r':
-                        c = '\r';
-                        break;
-                    case 't':
-                        c = '\t';
-                        break;
-                    case 'b':
-                        c = '\b';
-                        break;
-                    case 'a':
-                        c = '\a';
-                        break;
-                    default:
-                        break;
-                    }
-                    buf_putc(&cur, c);
-                } else if (*p == '"') {
-                    if (p[1] && !isspace((unsigned char)p[1])) goto err;
-                    done = true;
-                } else if (!*p) {
-                    goto err;
-                } else {
-                    buf_putc(&cur, *p);
-                }
-            } else if (insq) {
-                if (p[0] == '\\' && p[1] == '\'') {
-                    p++;
-                    buf_putc(&cur, '\'');
-                } else if (*p == '\'') {
-                    if (p[1] && !isspace((unsigned char)p[1])) goto err;
-                    done = true;
-                } else if (!*p) {
-                    goto err;
-                } else {
-                    buf_putc(&cur, *p);
-                }
-            } else {
-                switch (*p) {
-                case ' ':
-                case '\n':
-                case '\r':
-                case '\t':
-                case '\0':
-                    done = true;
-                    break;
-                case '"':
-                    inq = true;
-                    break;
-                case '\'':
-                    insq = true;
-                    break;
-                default:
-                    buf_putc(&cur, *p);
-                    break;
-                }
-            }
-            if (*p) p++;
-        }
-        v = xrealloc(v, sizeof(char *) * (size_t)(n + 1));
-        v[n++] = buf_detach(&cur);
-        continue;
-    err:
-        buf_free(&cur);
-        free_args(v, n);
-        *argc = 0;
-        return NULL;
-    }
-    if (!v) v = xmalloc(sizeof(char *));
-    *argc = n;
-    return v;
-}
 
 /* Splits a CONFIG SET value of a multi-argument directive on single spaces,
  * as Redis's sdssplitlen(value, " "): "" gives no argument at all. */
@@ -304,7 +194,7 @@ static void put_repr(buf_t *b, const char *s) {
     buf_putc(b, '"');
 }
 
-/* Appends s as one word of a config line: bare when split_args() gives it
+/* Appends s as one word of a config line: bare when resp_split_args() gives it
  * back unchanged, quoted otherwise. */
 static void put_arg(buf_t *b, const char *s) {
     bool quote = !*s || *s == '#';
@@ -946,9 +836,9 @@ static void save_rewrite(const keel_config_t *c, int idx, rewrite_t *rw) {
 /* The class an old "client-output-buffer-limit <class> ..." line sets first. */
 static int obuf_line_class(const char *line) {
     int argc, cls = -1;
-    char **argv = split_args(line, &argc);
+    char **argv = resp_split_args(line, strlen(line), &argc);
     if (argv && argc > 1) cls = obuf_class(argv[1]);
-    free_args(argv, argc);
+    resp_free_args(argv, argc);
     return cls;
 }
 
@@ -1383,7 +1273,7 @@ static int entry_set_value(keel_config_t *c, const config_entry_t *e, const char
     int argc;
     char **argv = split_spaces(value, &argc);
     int rc = entry_set(c, e, argc, argv, x);
-    free_args(argv, argc);
+    resp_free_args(argv, argc);
     return rc;
 }
 
@@ -1660,7 +1550,7 @@ static int load_text(keel_config_t *c, const char *text, const char *origin, int
         char *line = xstrndup(s, (size_t)(e - s));
         set_ctx_t x = {.mode = MODE_LOAD, .depth = depth};
         int argc;
-        char **argv = split_args(line, &argc);
+        char **argv = resp_split_args(line, strlen(line), &argc);
         int rc = 0;
         if (!argv) {
             x.err = "Unbalanced quotes in configuration line";
@@ -1669,7 +1559,7 @@ static int load_text(keel_config_t *c, const char *text, const char *origin, int
             str_lower(argv[0]);
             rc = load_directive(c, argc, argv, &x, linenum, origin);
         }
-        free_args(argv, argc);
+        resp_free_args(argv, argc);
         if (rc != 0) {
             *err = x.fatal ? x.fatal : fatal_text(linenum, line, x.err);
             xfree(line);
@@ -1755,8 +1645,8 @@ char *config_args_to_text(int argc, char **argv) {
             buf_puts(&out, a + 2);
             line_open = true;
             int n;
-            char **words = split_args(a, &n);
-            free_args(words, n);
+            char **words = resp_split_args(a, strlen(a), &n);
+            resp_free_args(words, n);
             if (words && n == 1) {
                 bool next_opt = j != argc - 1 && argv[j + 1][0] == '-' && argv[j + 1][1] == '-';
                 handled = false;
@@ -2016,7 +1906,7 @@ static int rw_read_old(rewrite_t *rw, const char *path) {
             continue;
         }
         int argc;
-        char **argv = split_args(line, &argc);
+        char **argv = resp_split_args(line, strlen(line), &argc);
         int owner = -1;
         bool keep = argv != NULL && argc > 0;
         if (keep) {
@@ -2028,7 +1918,7 @@ static int rw_read_old(rewrite_t *rw, const char *path) {
                 keep = false; /* a directive nobody knows any more */
             }
         }
-        free_args(argv, argc);
+        resp_free_args(argv, argc);
         if (!keep) {
             buf_t b = BUF_INIT;
             buf_printf(&b, "# ??? %s", line);

@@ -352,6 +352,39 @@ static int inline_split(resp_req_t *r, char *s, size_t n) {
     }
 }
 
+char **resp_split_args(const char *line, size_t len, int *argc) {
+    char *s = xmalloc(len + 1);
+    memcpy(s, line, len);
+    s[len] = '\0';
+    char **v = xmalloc(sizeof(char *));
+    int n = 0;
+    size_t i = 0, w = 0;
+    for (;;) {
+        while (i < len && is_space(s[i])) i++;
+        if (i == len) break;
+        size_t start = w;
+        if (!inline_token(s, len, &i, &w)) {
+            resp_free_args(v, n);
+            xfree(s);
+            *argc = 0;
+            return NULL;
+        }
+        v = xrealloc(v, sizeof(char *) * (size_t)(n + 2));
+        v[n++] = xstrndup(s + start, w - start);
+        s[w++] = '\0';
+    }
+    v[n] = NULL;
+    xfree(s);
+    *argc = n;
+    return v;
+}
+
+void resp_free_args(char **argv, int argc) {
+    if (!argv) return;
+    for (int i = 0; i < argc; i++) xfree(argv[i]);
+    xfree(argv);
+}
+
 static int req_parse_inline(resp_req_t *r, char *buf, size_t len, const resp_limits_t *lim) {
     size_t lf;
     int rc = req_find_line(r, buf, len, '\n', lim->max_inline_len, &lf);

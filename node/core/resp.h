@@ -80,6 +80,13 @@ size_t resp_req_want(const resp_req_t *r);
 /* Forget a partial command (connection reset). */
 void resp_req_reset(resp_req_t *r);
 
+/* Splits a line with Redis's sdssplitargs rules (the same tokenizer as
+ * inline commands): config files, the AOF manifest.  Returns a NULL-
+ * terminated-strings array (free with resp_free_args), or NULL for
+ * unbalanced quotes.  Tokens containing NUL bytes are cut at the first one. */
+char **resp_split_args(const char *line, size_t len, int *argc);
+void resp_free_args(char **argv, int argc);
+
 /* ---- reply parser (outgoing links) ------------------------------------- */
 
 typedef enum resp_type {

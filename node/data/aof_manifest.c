@@ -215,114 +215,14 @@ void aof__manifest_format(const aof_manifest_t *m, buf_t *out) {
 
 /* ---- parse --------------------------------------------------------------- */
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Redis's sdssplitargs: space-separated tokens, "..." with escapes, '...'
- * with \'.  Returns the token count, or -1 on unbalanced quotes.  Tokens are
- * xmalloc'd into toks (at most max). */
-static int split_args(const char *p, char **toks, int max) {
-    int n = 0;
-    for (;;) {
-        while (*p && isspace((unsigned char)*p)) p++;
-        if (!*p) return n;
-        buf_t cur = BUF_INIT;
-        buf_reserve(&cur, 16);
-        bool inq = false, insq = false, done = false;
-        while (!done) {
-            if (inq) {
-                if (p[0] == '\\' && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
-                    buf_putc(&cur, (char)(hexval(p[2]) * 16 + hexval(p[3])));
-                    p += 3;
-                } else if (p[0] == '\\' && p[1]) {
-                    char c;
-                    p++;
-                    switch (*p) {
-                    case 'n':
-                        c = '\n';
-                        break;
-                    case 'r':
-                        c = '\r';
-                        break;
-                    case 't':
-                        c = '\t';
-                        break;
-                    case 'b':
-                        c = '\b';
-                        break;
-                    case 'a':
-                        c = '\a';
-                        break;
-                    default:
-                        c = *p;
-                        break;
-                    }
-                    buf_putc(&cur, c);
-                } else if (*p == '"') {
-                    if (p[1] && !isspace((unsigned char)p[1])) goto fail;
-                    done = true;
-                } else if (!*p) {
-                    goto fail;
-                } else {
-                    buf_putc(&cur, *p);
-                }
-            } else if (insq) {
-                if (p[0] == '\\' && p[1] == '\'') {
-                    p++;
-                    buf_putc(&cur, '\'');
-                } else if (*p == '\'') {
-                    if (p[1] && !isspace((unsigned char)p[1])) goto fail;
-                    done = true;
-                } else if (!*p) {
-                    goto fail;
-                } else {
-                    buf_putc(&cur, *p);
-                }
-            } else {
-                switch (*p) {
-                case ' ':
-                case '\n':
-                case '\r':
-                case '\t':
-                case '\0':
-                    done = true;
-                    break;
-                case '"':
-                    inq = true;
-                    break;
-                case '\'':
-                    insq = true;
-                    break;
-                default:
-                    buf_putc(&cur, *p);
-                    break;
-                }
-            }
-            if (*p) p++;
-        }
-        if (n < max)
-            toks[n] = buf_detach(&cur);
-        else
-            buf_free(&cur);
-        n++;
-        continue;
-    fail:
-        buf_free(&cur);
-        for (int i = 0; i < n && i < max; i++) xfree(toks[i]);
-        return -1;
-    }
-}
-
 #define MANIFEST_MAX_TOKENS 32
 
 /* Parses one non-comment line (trimmed) into *ai; NULL or the error text. */
 static const char *parse_line(const char *line, aof_info_t *ai) {
-    char *toks[MANIFEST_MAX_TOKENS];
-    int n = split_args(line, toks, MANIFEST_MAX_TOKENS);
+    int n;
+    char **toks = resp_split_args(line, strlen(line), &n);
     const char *err = NULL;
+    if (!toks) n = -1;
     /* "argc < 6" leaves room for fields a later version may add. */
     if (n < 6 || (n % 2) || n > MANIFEST_MAX_TOKENS) {
         err = "Invalid AOF manifest file format";
@@ -345,7 +245,7 @@ static const char *parse_line(const char *line, aof_info_t *ai) {
     }
     if (!ai->name || !ai->seq || !ai->type) err = "Invalid AOF manifest file format";
 done:
-    for (int i = 0; i < n && i < MANIFEST_MAX_TOKENS; i++) xfree(toks[i]);
+    resp_free_args(toks, n < 0 ? 0 : n);
     if (err) info_free(ai);
     return err;
 }
