@@ -153,6 +153,12 @@ static void grow_if_needed(ht_t *h) {
     if (to > size) start_resize(h, to);
 }
 
+void ht_expand(ht_t *h, size_t count) {
+    if (ht_is_rehashing(h)) return;
+    size_t to = next_power(count);
+    if (h->t[0] == NULL || to > h->size[0]) start_resize(h, to);
+}
+
 void ht_maybe_shrink(ht_t *h) {
     if (!resize_allowed || ht_is_rehashing(h)) return;
     size_t used = h->used[0], size = h->size[0];

@@ -91,6 +91,10 @@ bool ht_rehash_step(ht_t *h, int n);
 /* Rehash for about ms milliseconds; returns buckets moved. */
 int ht_rehash_ms(ht_t *h, int ms);
 void ht_maybe_shrink(ht_t *h);
+/* Sizes the table for `count` nodes ahead of a bulk insert (RDB RESIZEDB),
+ * so loading does not rehash.  Does nothing while rehashing or when the
+ * table is already big enough. */
+void ht_expand(ht_t *h, size_t count);
 void ht_set_resize_allowed(bool allowed); /* process-wide */
 
 /* A random node (NULL if empty): picks a random non-empty bucket, then a

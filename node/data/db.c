@@ -133,13 +133,26 @@ bool db_exists(db_t *db, const char *key, size_t klen) {
 
 /* ---- writes ------------------------------------------------------------- */
 
-void db_add(db_t *db, kv_t *kv) {
+bool db_add_new(db_t *db, kv_t *kv) {
     ht_pos_t pos;
-    ht_node_t *old = ht_lookup(&db->keys, kv_key(kv), kv->klen, &pos);
-    (void)old;
+    if (ht_lookup(&db->keys, kv_key(kv), kv->klen, &pos)) return false;
     kv_init_lru(kv);
     ht_insert_at(&db->keys, &pos, &kv->node);
     if (kv->has_exp) vol_add(db, kv);
+    return true;
+}
+
+void db_add(db_t *db, kv_t *kv) {
+    bool added = db_add_new(db, kv);
+    (void)added;
+}
+
+void db_expand(db_t *db, size_t keys, size_t expires) {
+    ht_expand(&db->keys, keys);
+    if (expires > db->volcap) {
+        db->volcap = expires;
+        db->vol = xrealloc(db->vol, db->volcap * sizeof(kv_t *));
+    }
 }
 
 /* Moves expire state from `from` to `to` (same key) and drops `from`. */

@@ -61,6 +61,11 @@ bool db_exists(db_t *db, const char *key, size_t klen);
 
 /* Adds kv (key must be absent); takes ownership. */
 void db_add(db_t *db, kv_t *kv);
+/* Adds kv unless its key exists (then returns false and keeps nothing):
+ * one hash lookup for "check then insert" (RDB loading). */
+bool db_add_new(db_t *db, kv_t *kv);
+/* Room for `keys` keys and `expires` TTLs ahead of a bulk load. */
+void db_expand(db_t *db, size_t keys, size_t expires);
 /* Sets key to kv, replacing any existing entry (whose expire is dropped
  * unless keep_ttl); takes ownership.  Returns the entry now in the table. */
 kv_t *db_set(db_t *db, kv_t *kv, bool keep_ttl);

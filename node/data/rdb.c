@@ -529,7 +529,24 @@ static int eof_error(rdb_in_t *in, char **err) {
     return rdb__corrupt(in, err, "Unexpected EOF reading RDB file");
 }
 
+/* The CRC is folded over what was consumed in bulk, not per read: at every
+ * refill (the consumed bytes are the tail of the buffer being replaced) and
+ * before the trailer is checked.  Per-read folding cost more than parsing. */
+static void crc_fold(rdb_in_t *in) {
+    uint64_t n = in->pos - in->crc_from;
+    if (!n) return;
+    const unsigned char *p = in->fd < 0 ? in->mem + in->crc_from : in->buf + in->bufpos - n;
+    in->crc = rdb_crc64(in->crc, p, (size_t)n);
+    in->crc_from = in->pos;
+}
+
+uint64_t rdb_in_crc(rdb_in_t *in) {
+    crc_fold(in);
+    return in->crc;
+}
+
 static int fill(rdb_in_t *in, char **err) {
+    crc_fold(in);
     for (;;) {
         ssize_t r = read(in->fd, in->buf, in->bufcap);
         if (r > 0) {
@@ -551,13 +568,13 @@ static int fill(rdb_in_t *in, char **err) {
     }
 }
 
-int rdb_read_raw(rdb_in_t *in, void *p, size_t n, char **err) {
+/* The general case: refills, reads across buffers, memory sources, progress. */
+static int read_raw_slow(rdb_in_t *in, void *p, size_t n, char **err) {
     uint8_t *dst = p;
     uint64_t start = in->pos;
     if (in->fd < 0) {
         if (n > in->memlen - in->pos) return eof_error(in, err);
         memcpy(dst, in->mem + in->pos, n);
-        in->crc = rdb_crc64(in->crc, dst, n);
         in->pos += n;
     } else {
         while (n) {
@@ -568,7 +585,6 @@ int rdb_read_raw(rdb_in_t *in, void *p, size_t n, char **err) {
             size_t k = in->buflen - in->bufpos;
             if (k > n) k = n;
             memcpy(dst, in->buf + in->bufpos, k);
-            in->crc = rdb_crc64(in->crc, dst, k);
             in->bufpos += k;
             in->pos += k;
             dst += k;
@@ -578,6 +594,19 @@ int rdb_read_raw(rdb_in_t *in, void *p, size_t n, char **err) {
     if (in->progress && start / RDB_PROGRESS_BYTES != in->pos / RDB_PROGRESS_BYTES)
         in->progress(in, in->progress_ud);
     return 0;
+}
+
+int rdb_read_raw(rdb_in_t *in, void *p, size_t n, char **err) {
+    /* Fast path: the bytes are in the buffer and no progress boundary is
+     * crossed (a refill always goes through the slow path, which reports). */
+    if (in->fd >= 0 && n <= in->buflen - in->bufpos &&
+        in->pos / RDB_PROGRESS_BYTES == (in->pos + n) / RDB_PROGRESS_BYTES) {
+        memcpy(p, in->buf + in->bufpos, n);
+        in->bufpos += n;
+        in->pos += n;
+        return 0;
+    }
+    return read_raw_slow(in, p, n, err);
 }
 
 int rdb_read_byte(rdb_in_t *in, uint8_t *b, char **err) { return rdb_read_raw(in, b, 1, err); }
@@ -760,9 +789,6 @@ static int load_entry(load_t *l, int type) {
     if ((rc = rdb_read_string(in, &l->key, l->err))) return rc;
     OBS(l, key, type, l->key.p, l->key.len);
     char k[132];
-    if (l->mode == RDB_LOAD_INSERT && db_peek(l->db, l->key.p, l->key.len))
-        return rdb__fail(l->err, "Duplicate key '%s' found in RDB file",
-                         rdb__key_for_msg(l->key.p, l->key.len, k));
     kv_t *kv;
     bool empty;
     rc = rdb__read_value(in, l->mode, type, l->key.p, l->key.len, l->expire != -1, &l->val, &kv,
@@ -794,7 +820,11 @@ static int load_entry(load_t *l, int type) {
         l->info->keys_expired++;
     } else {
         if (kv->has_exp) kv_exp(kv)->at_ms = l->expire;
-        db_add(l->db, kv);
+        if (!db_add_new(l->db, kv)) {
+            kv_free(kv);
+            return rdb__fail(l->err, "Duplicate key '%s' found in RDB file",
+                             rdb__key_for_msg(l->key.p, l->key.len, k));
+        }
         restore_lru(kv, l->lru_idle, l->lfu_freq);
         l->info->keys_loaded++;
     }
@@ -844,6 +874,13 @@ static int load_op(load_t *l, uint8_t type) {
         if ((rc = rdb_read_len(in, &a, NULL, err)) || (rc = rdb_read_len(in, &b, NULL, err)))
             return rc;
         OBS(l, resizedb, a, b);
+        /* Size the tables once instead of rehashing while loading.  The
+         * hint is capped by what the input can hold (an entry takes at least
+         * 3 bytes), so a hostile file cannot make us allocate at will. */
+        if (l->mode == RDB_LOAD_INSERT && l->db) {
+            uint64_t cap = in->total ? in->total / 3 : (1u << 20);
+            db_expand(l->db, (size_t)(a < cap ? a : cap), (size_t)(b < cap ? b : cap));
+        }
         return 0;
     case RDB_OPCODE_AUX: {
         buf_t *k = &l->key, *v = &l->val;
@@ -889,6 +926,7 @@ static int load_op(load_t *l, uint8_t type) {
 }
 
 static int check_trailer(load_t *l) {
+    crc_fold(l->in);
     uint64_t computed = l->in->crc, stored = 0;
     uint8_t t[8];
     int rc = rdb_read_raw(l->in, t, 8, l->err);

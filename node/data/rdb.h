@@ -125,7 +125,8 @@ typedef struct rdb_in {
     size_t buflen, bufpos, bufcap;
     uint64_t pos;           /* bytes consumed (error offsets, progress) */
     uint64_t total;         /* size when known (files), else 0 */
-    uint64_t crc;
+    uint64_t crc;           /* CRC64 of bytes [0, crc_from): folded lazily, see rdb.c */
+    uint64_t crc_from;
     /* Diskless: the stream ends with a 40-byte mark.  The transport strips
      * the "$EOF:<mark>" framing and the trailing mark; the reader itself
      * reads exactly one RDB and does not look at these two fields. */
@@ -140,6 +141,8 @@ typedef struct rdb_in {
 void rdb_in_init_fd(rdb_in_t *in, int fd, uint64_t total);
 void rdb_in_init_mem(rdb_in_t *in, const void *p, size_t n);
 void rdb_in_free(rdb_in_t *in);
+/* CRC64 of every byte consumed so far (folds the pending bytes first). */
+uint64_t rdb_in_crc(rdb_in_t *in);
 
 typedef struct rdb_load_info {
     int rdb_version;
