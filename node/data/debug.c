@@ -26,7 +26,9 @@
  *     type contributes only its type.
  *  3. SLEEP blocks the loop thread on purpose (nanosleep), as Redis does: it
  *     exists to simulate a slow command.
- *  4. RELOAD needs persistence, which does not exist yet: it says so.
+ *  4. RELOAD saves dbfilename, empties the dataset and loads the file back
+ *     (NOSAVE: load what is on disk; NOFLUSH: keep the dataset, so existing
+ *     keys make the load fail as duplicates, as in Redis).  MERGE is refused.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -40,6 +42,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "db.h"
+#include "rdb.h"
 #include "log.h"
 
 void server_new_replid(char *out); /* server.c */
@@ -166,8 +169,8 @@ static void debug_help(client_t *c) {
         "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
         "    true, false.",
         "RELOAD [option ...]",
-        "    Save the RDB on disk and reload it back to memory (needs persistence,",
-        "    which this build does not have yet).",
+        "    Save the RDB on disk and reload it back to memory. Options: NOSAVE",
+        "    (load the file already on disk), NOFLUSH (do not empty the dataset first).",
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Setting it to 0 disables expiring keys in background when they are not",
         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -367,7 +370,42 @@ static void debug_log(client_t *c) {
 }
 
 static void debug_reload(client_t *c) {
-    reply_error(c, "ERR DEBUG RELOAD needs persistence, which this build does not have yet");
+    bool save = true, flush = true;
+    for (int i = 2; i < c->argc; i++) {
+        if (!strcasecmp(c->argv[i], "nosave")) save = false;
+        else if (!strcasecmp(c->argv[i], "noflush")) flush = false;
+        else if (!strcasecmp(c->argv[i], "merge")) {
+            reply_error(c, "ERR DEBUG RELOAD MERGE is not supported by this server");
+            return;
+        } else {
+            reply_error(c, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    char *err = NULL;
+    if (save) {
+        rdb_save_info_t rsi = {.repl_stream_db = -1};
+        if (rdb_save_file(server.cfg.dbfilename, &rsi, server.cfg.rdbchecksum, server.cfg.rdbcompression, &err)) {
+            log_warning("DEBUG RELOAD: %s", err ? err : "save failed");
+            xfree(err);
+            reply_error(c, "ERR Error trying to save the DB");
+            return;
+        }
+    }
+    if (flush) db_flush(-1);
+    rdb_load_info_t info;
+    bool was_loading = server.loading;
+    server.loading = true;
+    int rc = rdb_load_file(server.cfg.dbfilename, RDB_LOAD_INSERT, &info, NULL, NULL, &err);
+    server.loading = was_loading;
+    if (rc) {
+        log_warning("DEBUG RELOAD: %s", err ? err : "load failed");
+        xfree(err);
+        reply_error(c, "ERR Error trying to load the RDB dump, check server logs.");
+        return;
+    }
+    log_notice("DB reloaded by DEBUG RELOAD");
+    reply_ok(c);
 }
 
 typedef struct debug_sub {
