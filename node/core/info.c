@@ -344,9 +344,9 @@ static void info_stats(buf_t *out) {
                "instantaneous_input_repl_kbps:0.00\r\n"
                "instantaneous_output_repl_kbps:0.00\r\n"
                "rejected_connections:%lld\r\n"
-               "sync_full:0\r\n"
-               "sync_partial_ok:0\r\n"
-               "sync_partial_err:0\r\n"
+               "sync_full:%lld\r\n"
+               "sync_partial_ok:%lld\r\n"
+               "sync_partial_err:%lld\r\n"
                "expired_keys:%lld\r\n"
                "expired_stale_perc:%.2f\r\n"
                "expired_time_cap_reached_count:%lld\r\n"
@@ -360,8 +360,8 @@ static void info_stats(buf_t *out) {
                "pubsub_channels:%zu\r\n"
                "pubsub_patterns:%zu\r\n"
                "pubsubshard_channels:0\r\n"
-               "latest_fork_usec:0\r\n"
-               "total_forks:0\r\n"
+               "latest_fork_usec:%lld\r\n"
+               "total_forks:%lld\r\n"
                "migrate_cached_sockets:0\r\n"
                "slave_expires_tracked_keys:0\r\n"
                "active_defrag_hits:0\r\n"
@@ -386,11 +386,12 @@ static void info_stats(buf_t *out) {
                server.stat_net_input_bytes, server.stat_net_output_bytes,
                (double)inst_average(server.inst_in_samples) / 1024,
                (double)inst_average(server.inst_out_samples) / 1024, server.stat_rejected_conn,
+               server.stat_sync_full, server.stat_sync_partial_ok, server.stat_sync_partial_err,
                server.stat_expiredkeys, (double)server.stat_expired_stale_perc_x100 / 100.0,
                server.stat_expired_time_cap_reached_count, server.stat_evictedkeys, server.stat_evictedclients,
                server.stat_total_eviction_exceeded_time_ms, server.stat_keyspace_hits,
                server.stat_keyspace_misses, pubsub_total_channels(), pubsub_total_patterns(),
-               server.stat_unexpected_error_replies, server.stat_total_error_replies, server.stat_io_reads,
+               server.stat_fork_latest_usec, server.stat_total_forks, server.stat_unexpected_error_replies, server.stat_total_error_replies, server.stat_io_reads,
                server.stat_io_writes);
 }
 

@@ -309,6 +309,8 @@ typedef struct server {
     long long stat_total_eviction_exceeded_time_ms;
     long long stat_client_qbuf_limit_disconnections, stat_client_outbuf_limit_disconnections;
     long long stat_pubsub_msgs;
+    long long stat_sync_full, stat_sync_partial_ok, stat_sync_partial_err; /* replication */
+    long long stat_fork_latest_usec, stat_total_forks;                      /* child.c */
     int64_t stat_peak_memory;
     ht_t errors;                   /* errorstats: error prefix -> count */
     size_t errors_count;

@@ -350,6 +350,8 @@ pid_t child_start(int type, int (*fn)(void *ud), void (*done)(const child_result
     }
     C.latest_fork_usec = fork_us;
     C.total_forks++;
+    server.stat_fork_latest_usec = C.latest_fork_usec;
+    server.stat_total_forks = C.total_forks;
     int fl = fcntl(fds[0], F_GETFL);
     if (fl >= 0) fcntl(fds[0], F_SETFL, fl | O_NONBLOCK);
 
