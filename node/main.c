@@ -25,6 +25,7 @@
 #include "log.h"
 #include "process.h"
 #include "rdb.h"
+#include "repl.h"
 #include "save.h"
 #include "aof.h"
 #include "pubsub.h"
@@ -253,6 +254,7 @@ int main(int argc, char **argv) {
     client_cmds_init();
     command_cmds_init();
     data_init();
+    repl_init();
     command_apply_renames(&server.cfg);
 
     if (server.cfg.port) process_check_tcp_backlog(server.cfg.tcp_backlog);

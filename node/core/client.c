@@ -350,7 +350,7 @@ void client_process_input(client_t *c) {
     c->flags |= CLIENT_EXECUTING;
     while (c->qpos < c->qlen) {
         if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) break;
-        if (c->flags & CLIENT_PAUSED) break;
+        if (c->flags & (CLIENT_PAUSED | CLIENT_READ_STOPPED)) break;
         size_t consumed = 0;
         lim.unauthenticated = !c->authenticated;
         int rc = resp_req_parse(&c->req, c->qbuf + c->qpos, c->qlen - c->qpos, &lim, &consumed);
@@ -602,6 +602,26 @@ void clients_flush_pending(void) {
          * clears CLIENT_REPL_HOLD calls reply_schedule() again. */
         if (c->flags & CLIENT_REPL_HOLD) continue;
         flush_client(c);
+    }
+}
+
+/* ---- blocking (WAIT) ----------------------------------------------------- */
+
+/* Blocks or resumes the processing of c's commands (replication's WAIT).
+ * While blocked, bytes are still read (so a disconnect is noticed) but no
+ * command runs; resuming runs what arrived meanwhile. */
+void client_block_input(client_t *c, bool blocked) {
+    if (blocked) {
+        c->flags |= CLIENT_READ_STOPPED;
+        return;
+    }
+    if (!(c->flags & CLIENT_READ_STOPPED)) return;
+    c->flags &= ~CLIENT_READ_STOPPED;
+    if (c->flags & (CLIENT_CLOSING | CLIENT_CLOSE_ASAP | CLIENT_EXECUTING)) return;
+    if (c->qpos < c->qlen) {
+        server.current_client = c;
+        client_process_input(c);
+        server.current_client = NULL;
     }
 }
 

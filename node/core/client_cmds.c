@@ -576,7 +576,9 @@ static void mark_redacted(const command_t *cmd, int argc, const char **argv, boo
 
 void monitor__feed(client_t *c, const command_t *cmd, int argc, const char **argv, const size_t *lens) {
     if (cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) return;
-    if (c->flags & CLIENT_FAKE) return; /* AOF loading, internal replays */
+    /* AOF loading and internal replays are not shown; what our master sends
+     * is (Redis feeds monitors from the master client too). */
+    if ((c->flags & CLIENT_FAKE) && !(c->flags & CLIENT_MASTER)) return;
     bool small[16] = {false};
     bool *redact = argc <= 16 ? small : xcalloc((size_t)argc, sizeof(bool));
     mark_redacted(cmd, argc, argv, redact);

@@ -612,7 +612,6 @@ class TestOtherTypesInterop:
 
 # --- propagation --------------------------------------------------------------
 
-@pytest.mark.needs_replication
 def test_restore_propagates_absolute_ttl(start_server):
     master = start_server(args=["--repl-diskless-sync-delay", "0"])
     replica = start_server(args=["--replicaof", "127.0.0.1", str(master.port)])

@@ -301,7 +301,6 @@ def test_watch_in_db_swapped_in(clients):
 
 # --- Sentinel's promotion transaction ---------------------------------------
 
-@pytest.mark.needs_replication
 def test_sentinel_promotion_transaction(clients):
     c, normal, sub = clients(), clients(), clients()
     assert normal.cmd("PING") == "PONG"
@@ -326,7 +325,6 @@ def test_sentinel_promotion_transaction(clients):
     assert "role:master\r\n" in c.cmd("INFO", "replication").decode()
 
 
-@pytest.mark.needs_replication
 def test_sentinel_transaction_pipelined_exactly(clients):
     # Sentinel pipelines the whole block on one connection and discards replies.
     c = clients()
