@@ -75,6 +75,9 @@
  *     nested uv_run inside a link callback is not allowed by libuv.
  *  6. Timeouts (repl-timeout) are one table, per state, measured from the last
  *     byte seen from the master, and checked by the 1 Hz replication cron.
+ *     The table and the other pure decisions (the transition check, the PING
+ *     and PSYNC replies, the transfer header and $EOF mark) are in
+ *     handshake.c (handshake.h), unit-tested by test_handshake.c.
  *  7. REPLICAOF given at start-up (repl_init runs before the load of the
  *     dataset) only records the master: the first cron tick connects, so the
  *     handshake never runs in the middle of the start-up load.
@@ -83,6 +86,13 @@
  *     id on +CONTINUE, disconnects them; REPLICAOF NO ONE disconnects them too
  *     (replicationUnsetMaster's disconnectSlaves) so they learn the new id:
  *     they PSYNC with the old one, which is now our replid2, and continue.
+ *  9. Persistence around a full sync, as Redis's readSyncBulkPayload: before
+ *     the flush, the AOF is stopped (aof_stop) and a BGSAVE child killed
+ *     (save_kill_bgsave: its old snapshot must not land on dbfilename after
+ *     the master's).  After a successful load the AOF restarts with a rewrite
+ *     of the new dataset (aof_start_after_load), so the AOF holds the
+ *     master's data; after a failed load it stays off until a sync succeeds
+ *     or REPLICAOF NO ONE.  The restart is a no-op with appendonly no.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
@@ -99,15 +109,18 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "aof.h"
 #include "buf.h"
 #include "db.h"
 #include "err.h"
+#include "handshake.h"
 #include "log.h"
 #include "rdb.h"
 #include "repl_int.h"
+#include "save.h"
 
-#define REPL_ID_LEN 40
-#define REPL_LINE_MAX 1024 /* longest PSYNC reply / bulk header line we accept */
+#define REPL_ID_LEN REPL_HS_ID_LEN
+#define REPL_LINE_MAX REPL_HS_LINE_MAX
 
 void client_on_free(void (*fn)(client_t *c)); /* client.c */
 
@@ -126,134 +139,24 @@ static struct {
     /* raw mode: the PSYNC reply line or the bulk header line being read */
     buf_t line;
     /* transfer */
-    bool header_done; /* "$..." line seen */
-    bool usemark;     /* "$EOF:<mark>" framing */
-    char eofmark[RDB_EOF_MARK_SIZE];
-    char tail[RDB_EOF_MARK_SIZE - 1]; /* last bytes written, a mark may straddle chunks */
-    size_t taillen;
+    bool header_done;  /* "$..." line seen */
+    bool usemark;      /* "$EOF:<mark>" framing */
+    repl_hs_eof_t eof; /* finds the mark, which may straddle chunks */
+    /* the AOF restart after a full sync (note 9) */
+    bool aof_restart_pending; /* failed: the cron tries again */
+    int aof_restart_failures;
 } S;
 
 static void connect_to_master(void);
 static void stream_feed(const char *p, size_t n);
 
-/* ---- pure helpers ------------------------------------------------------------ */
-
-static bool is_handshake_state(repl_state_t s) {
-    return s >= REPL_RECEIVE_PING_REPLY && s <= REPL_RECEIVE_PSYNC_REPLY;
-}
-
-/* The legal transitions of the diagram at the top of the file. */
-static bool transition_ok(repl_state_t from, repl_state_t to) {
-    switch (to) {
-    case REPL_NONE:
-    case REPL_CONNECT:
-        return true;
-    case REPL_CONNECTING:
-        return from == REPL_CONNECT;
-    case REPL_RECEIVE_PING_REPLY:
-        return from == REPL_CONNECTING;
-    case REPL_SEND_HANDSHAKE:
-        return from == REPL_RECEIVE_PING_REPLY;
-    case REPL_RECEIVE_AUTH_REPLY:
-        return from == REPL_SEND_HANDSHAKE;
-    case REPL_RECEIVE_PORT_REPLY:
-        return from == REPL_SEND_HANDSHAKE || from == REPL_RECEIVE_AUTH_REPLY;
-    case REPL_RECEIVE_IP_REPLY:
-        return from == REPL_RECEIVE_PORT_REPLY;
-    case REPL_RECEIVE_CAPA_REPLY:
-        return from == REPL_RECEIVE_PORT_REPLY || from == REPL_RECEIVE_IP_REPLY;
-    case REPL_SEND_PSYNC:
-        return from == REPL_RECEIVE_CAPA_REPLY;
-    case REPL_RECEIVE_PSYNC_REPLY:
-        return from == REPL_SEND_PSYNC;
-    case REPL_TRANSFER:
-        return from == REPL_RECEIVE_PSYNC_REPLY;
-    case REPL_CONNECTED:
-        return from == REPL_RECEIVE_PSYNC_REPLY || from == REPL_TRANSFER;
-    }
-    return false;
-}
-
-/* PING's answer lets the handshake go on when it is +anything, or an
- * authentication error (AUTH follows); old masters said "operation not
- * permitted" instead of NOAUTH. */
-static bool ping_reply_ok(const resp_value_t *v) {
-    if (v->type == RV_SIMPLE) return true;
-    if (v->type != RV_ERROR || !v->str) return false;
-    return !strncmp(v->str, "NOAUTH", 6) || !strncmp(v->str, "NOPERM", 6) ||
-           !strncmp(v->str, "ERR operation not permitted", 27);
-}
-
-typedef enum {
-    PSYNC_REPLY_FULL,
-    PSYNC_REPLY_CONTINUE,
-    PSYNC_REPLY_TRY_LATER,
-    PSYNC_REPLY_NOT_SUPPORTED
-} psync_reply_t;
-
-/* What a PSYNC reply line (CRLF stripped, not empty) means. */
-static psync_reply_t psync_reply_classify(const char *line) {
-    if (!strncmp(line, "+FULLRESYNC", 11)) return PSYNC_REPLY_FULL;
-    if (!strncmp(line, "+CONTINUE", 9)) return PSYNC_REPLY_CONTINUE;
-    if (!strncmp(line, "-NOMASTERLINK", 13) || !strncmp(line, "-LOADING", 8))
-        return PSYNC_REPLY_TRY_LATER;
-    return PSYNC_REPLY_NOT_SUPPORTED;
-}
-
-/* "+FULLRESYNC <40-char id> <offset>": false on a malformed line. */
-static bool fullresync_parse(const char *line, char id[REPL_ID_LEN + 1], long long *off) {
-    const char *p = strchr(line, ' ');
-    if (!p) return false;
-    p++;
-    const char *q = strchr(p, ' ');
-    if (!q || q - p != REPL_ID_LEN) return false;
-    char *end;
-    errno = 0;
-    long long v = strtoll(q + 1, &end, 10);
-    if (errno || end == q + 1) return false;
-    memcpy(id, p, REPL_ID_LEN);
-    id[REPL_ID_LEN] = '\0';
-    *off = v;
-    return true;
-}
-
-/* "+CONTINUE <40-char id>" (psync2) sets id and returns true; a bare
- * "+CONTINUE" (or anything else after it) returns false. */
-static bool continue_new_id(const char *line, char id[REPL_ID_LEN + 1]) {
-    if (strlen(line) != 9 + 1 + REPL_ID_LEN || line[9] != ' ') return false;
-    memcpy(id, line + 10, REPL_ID_LEN);
-    id[REPL_ID_LEN] = '\0';
-    return true;
-}
-
-/* Timeouts, per state (note 6).  The clock starts at the last byte seen from
- * the master, or at the state change if that is later. */
-typedef enum { TIMEOUT_NONE, TIMEOUT_HANDSHAKE, TIMEOUT_TRANSFER, TIMEOUT_STREAM } timeout_kind_t;
-static const timeout_kind_t state_timeouts[] = {
-    [REPL_NONE] = TIMEOUT_NONE,
-    [REPL_CONNECT] = TIMEOUT_NONE,
-    [REPL_CONNECTING] = TIMEOUT_HANDSHAKE,
-    [REPL_RECEIVE_PING_REPLY] = TIMEOUT_HANDSHAKE,
-    [REPL_SEND_HANDSHAKE] = TIMEOUT_HANDSHAKE,
-    [REPL_RECEIVE_AUTH_REPLY] = TIMEOUT_HANDSHAKE,
-    [REPL_RECEIVE_PORT_REPLY] = TIMEOUT_HANDSHAKE,
-    [REPL_RECEIVE_IP_REPLY] = TIMEOUT_HANDSHAKE,
-    [REPL_RECEIVE_CAPA_REPLY] = TIMEOUT_HANDSHAKE,
-    [REPL_SEND_PSYNC] = TIMEOUT_HANDSHAKE,
-    [REPL_RECEIVE_PSYNC_REPLY] = TIMEOUT_HANDSHAKE,
-    [REPL_TRANSFER] = TIMEOUT_TRANSFER,
-    [REPL_CONNECTED] = TIMEOUT_STREAM,
-};
-
-/* Redis compares whole seconds: (now - lastio) > repl-timeout. */
-static bool timed_out(int64_t now_ms, int64_t last_ms, int timeout_s) {
-    return (now_ms - last_ms) / 1000 > timeout_s;
-}
+/* The pure decisions (transitions, PING and PSYNC replies, timeouts, the
+ * transfer's framing) live in handshake.c, where they are unit-tested. */
 
 /* ---- state --------------------------------------------------------------------- */
 
 static void set_state(repl_state_t to) {
-    bool ok = transition_ok(repl.state, to);
+    bool ok = repl_hs_transition_ok(repl.state, to);
     assert(ok);
     (void)ok; /* NDEBUG builds */
     if (repl.state != to)
@@ -314,7 +217,7 @@ static void transfer_abort(void) {
     repl.transfer_size = -1;
     repl.transfer_read = 0;
     S.header_done = S.usemark = false;
-    S.taillen = 0;
+    S.eof.taillen = 0;
     buf_clear(&S.line);
 }
 
@@ -325,7 +228,7 @@ static bool cancel_handshake(bool reconnect) {
     if (repl.state == REPL_TRANSFER) {
         link_drop();
         transfer_abort();
-    } else if (repl.state == REPL_CONNECTING || is_handshake_state(repl.state)) {
+    } else if (repl.state == REPL_CONNECTING || repl_hs_is_handshake_state(repl.state)) {
         link_drop();
     } else {
         return false;
@@ -562,7 +465,7 @@ static bool transfer_open(void) {
     repl.transfer_read = 0;
     repl.transfer_last_io_ms = server.now_ms;
     S.header_done = S.usemark = false;
-    S.taillen = 0;
+    S.eof.taillen = 0;
     return true;
 }
 
@@ -584,26 +487,31 @@ static bool transfer_write(const char *p, size_t n) {
 
 /* The "$<len>" or "$EOF:<mark>" line (CRLF stripped).  False: error logged. */
 static bool transfer_header(const char *line) {
-    if (line[0] == '-') {
+    char mark[RDB_EOF_MARK_SIZE];
+    long long size = 0;
+    switch (repl_hs_bulk_header(line, &size, mark)) {
+    case REPL_HS_BULK_KEEPALIVE:
+        return true; /* raw_step skips empty lines: not reached */
+    case REPL_HS_BULK_ERROR:
         log_warning("MASTER aborted replication with an error: %s", line + 1);
         return false;
-    }
-    if (line[0] != '$') {
+    case REPL_HS_BULK_BAD:
         log_warning("Bad protocol from MASTER, the first byte is not '$' (we received '%s'), "
                     "are you sure the host and port are right?",
                     line);
         return false;
-    }
-    if (!strncmp(line + 1, "EOF:", 4) && strlen(line + 5) >= RDB_EOF_MARK_SIZE) {
+    case REPL_HS_BULK_EOF_MARK:
         S.usemark = true;
-        memcpy(S.eofmark, line + 5, RDB_EOF_MARK_SIZE);
+        repl_hs_eof_init(&S.eof, mark);
         repl.transfer_size = 0;
         log_notice("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
-    } else {
+        break;
+    case REPL_HS_BULK_SIZE:
         S.usemark = false;
-        repl.transfer_size = strtoll(line + 1, NULL, 10);
+        repl.transfer_size = size;
         log_notice("MASTER <-> REPLICA sync: receiving %lld bytes from master to disk",
                    repl.transfer_size);
+        break;
     }
     S.header_done = true;
     return true;
@@ -623,17 +531,7 @@ static long transfer_payload(const char *p, size_t n, bool *done) {
         *done = repl.transfer_read == repl.transfer_size;
         return (long)take;
     }
-    size_t end = 0; /* bytes of this chunk up to the end of the mark, 0 = not found */
-    char win[2 * RDB_EOF_MARK_SIZE];
-    size_t head = n < RDB_EOF_MARK_SIZE - 1 ? n : RDB_EOF_MARK_SIZE - 1;
-    memcpy(win, S.tail, S.taillen);
-    memcpy(win + S.taillen, p, head);
-    const char *m = memmem(win, S.taillen + head, S.eofmark, RDB_EOF_MARK_SIZE);
-    if (m) {
-        end = (size_t)(m - win) + RDB_EOF_MARK_SIZE - S.taillen;
-    } else if ((m = memmem(p, n, S.eofmark, RDB_EOF_MARK_SIZE))) {
-        end = (size_t)(m - p) + RDB_EOF_MARK_SIZE;
-    }
+    size_t end = repl_hs_eof_scan(&S.eof, p, n); /* 0 = the mark is not in this chunk */
     size_t take = end ? end : n;
     if (!transfer_write(p, take)) return -1;
     repl.transfer_read += (long long)take;
@@ -646,16 +544,6 @@ static long transfer_payload(const char *p, size_t n, bool *done) {
         *done = true;
         return (long)take;
     }
-    /* keep the last RDB_EOF_MARK_SIZE-1 bytes seen */
-    size_t total = S.taillen + n, keep = total < sizeof(S.tail) ? total : sizeof(S.tail);
-    if (n >= keep) {
-        memcpy(S.tail, p + n - keep, keep);
-    } else {
-        size_t from_tail = keep - n;
-        memmove(S.tail, S.tail + S.taillen - from_tail, from_tail);
-        memcpy(S.tail + from_tail, p, n);
-    }
-    S.taillen = keep;
     return (long)take;
 }
 
@@ -666,8 +554,33 @@ static void attach_to_new_master(void) {
     repl_master_disconnect_replicas();
 }
 
+/* Redis's restartAOFAfterSYNC (note 9), without sleeping on the loop: a
+ * failure is retried by the cron a second later, and the tenth exits. */
+#define AOF_RESTART_MAX_TRIES 10
+static void restart_aof(void) {
+    S.aof_restart_pending = false;
+    if (aof_start_after_load() == 0) {
+        S.aof_restart_failures = 0;
+        return;
+    }
+    if (++S.aof_restart_failures < AOF_RESTART_MAX_TRIES) {
+        log_warning("Failed enabling the AOF after successful master synchronization! Trying it "
+                    "again in one second.");
+        S.aof_restart_pending = true;
+        return;
+    }
+    log_warning("FATAL: this replica instance finished the synchronization with its master, but "
+                "the AOF can't be turned on. Exiting now.");
+    exit(1);
+}
+
 /* The whole snapshot is on disk: flush, load, become CONNECTED. */
 static bool transfer_finish(void) {
+    /* Before the old data goes (note 9): the AOF stops, and a BGSAVE child
+     * dies so its stale snapshot cannot be renamed onto dbfilename after
+     * the master's. */
+    aof_stop();
+    save_kill_bgsave();
     attach_to_new_master();
     log_notice("MASTER <-> REPLICA sync: Flushing old data");
     db_flush(-1);
@@ -710,6 +623,8 @@ static bool transfer_finish(void) {
     master_client_attach(master_client_new(info.repl_stream_db));
     backlog_at_offset();
     log_notice("MASTER <-> REPLICA sync: Finished with success");
+    /* a rewrite of the new dataset becomes the AOF */
+    restart_aof();
     if (S.usemark) repl_replica_send_ack(); /* puts us online on a diskless master */
     S.header_done = S.usemark = false;
     repl.transfer_size = -1;
@@ -718,20 +633,9 @@ static bool transfer_finish(void) {
 
 /* ---- raw mode: PSYNC reply, bulk header, payload, stream ---------------------------- */
 
-/* Takes bytes up to '\n' into S.line.  Returns bytes consumed; *complete when
- * the line ended (S.line then holds it without CR/LF).  -1: line too long. */
+/* Takes bytes up to '\n' into S.line (repl_hs_take_line). */
 static long take_line(const char *p, size_t n, bool *complete) {
-    const char *nl = memchr(p, '\n', n);
-    size_t take = nl ? (size_t)(nl - p) + 1 : n;
-    if (S.line.len + take > REPL_LINE_MAX) return -1;
-    buf_append(&S.line, p, take);
-    *complete = nl != NULL;
-    if (*complete) {
-        S.line.len--; /* '\n' */
-        if (S.line.len && S.line.p[S.line.len - 1] == '\r') S.line.len--;
-        S.line.p[S.line.len] = '\0';
-    }
-    return (long)take;
+    return repl_hs_take_line(&S.line, p, n, complete);
 }
 
 static void start_transfer(void) {
@@ -744,11 +648,11 @@ static void start_transfer(void) {
 
 static void st_psync_line(const char *line) {
     char id[REPL_ID_LEN + 1];
-    psync_reply_t kind = psync_reply_classify(line);
+    repl_hs_psync_reply_t kind = repl_hs_psync_classify(line);
     if (repl.fo_state == FO_IN_PROGRESS) {
         /* We are the demoting master of a FAILOVER: the target either took
          * over (we go on as its replica) or refused (we are master again). */
-        if (kind != PSYNC_REPLY_FULL && kind != PSYNC_REPLY_CONTINUE) {
+        if (kind != REPL_HS_PSYNC_FULL && kind != REPL_HS_PSYNC_CONTINUE) {
             log_warning("FAILOVER target refused PSYNC FAILOVER: %s", line);
             repl_failover_psync_result(false);
             return;
@@ -756,9 +660,9 @@ static void st_psync_line(const char *line) {
         repl_failover_psync_result(true);
     }
     switch (kind) {
-    case PSYNC_REPLY_FULL: {
+    case REPL_HS_PSYNC_FULL: {
         long long off = -1;
-        if (!fullresync_parse(line, id, &off)) {
+        if (!repl_hs_fullresync_parse(line, id, &off)) {
             /* The master supports PSYNC but the reply is wrong: blank the id so
              * no later PSYNC can match it. */
             log_warning("Master replied with wrong +FULLRESYNC syntax.");
@@ -773,14 +677,14 @@ static void st_psync_line(const char *line) {
         start_transfer();
         return;
     }
-    case PSYNC_REPLY_CONTINUE:
+    case REPL_HS_PSYNC_CONTINUE:
         log_notice("Successful partial resynchronization with master.");
         if (!repl.cached_master) { /* cannot happen: we sent "PSYNC ?" */
             log_warning("Unexpected +CONTINUE without a cached master");
             handshake_fail();
             return;
         }
-        if (continue_new_id(line, id) && strcmp(id, S.cached_replid) != 0) {
+        if (repl_hs_continue_new_id(line, id) && strcmp(id, S.cached_replid) != 0) {
             /* The master's history got a new id (it was promoted): our old id
              * stays valid, as replid2, up to the byte after our offset, so our
              * own replicas can continue too.  Worked example: we applied bytes
@@ -797,11 +701,11 @@ static void st_psync_line(const char *line) {
         resurrect_cached_master();
         log_notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         return;
-    case PSYNC_REPLY_TRY_LATER:
+    case REPL_HS_PSYNC_TRY_LATER:
         log_notice("Master is currently unable to PSYNC but should be in the future: %s", line);
         handshake_fail();
         return;
-    case PSYNC_REPLY_NOT_SUPPORTED:
+    case REPL_HS_PSYNC_NOT_SUPPORTED:
         if (strncmp(line, "-ERR", 4) != 0)
             log_warning("Unexpected reply to PSYNC from master: %s", line);
         else
@@ -934,7 +838,7 @@ static void send_handshake(void) {
 static const char *reply_text(const resp_value_t *v) { return v->str ? v->str : ""; }
 
 static void st_ping_reply(const resp_value_t *v) {
-    if (!ping_reply_ok(v)) {
+    if (!repl_hs_ping_reply_ok(v)) {
         log_warning("Error reply to PING from master: '%s%s'", v->type == RV_ERROR ? "-" : "",
                     reply_text(v));
         handshake_fail();
@@ -1028,7 +932,7 @@ static void on_link_event(link_t *l, int event, int status, void *ud) {
         if (repl.master) master_lost(repl.master, true);
         break;
     default:
-        if (is_handshake_state(repl.state)) {
+        if (repl_hs_is_handshake_state(repl.state)) {
             log_warning("Failed to read response from the server: %s", uv_reason(status));
             log_warning("Master did not respond to command during SYNC handshake");
             handshake_fail();
@@ -1083,6 +987,7 @@ static void become_master(void) {
     S.pre_psync = false;
     ks.is_replica = false;
     repl_master_create_backlog();
+    restart_aof(); /* a failed sync may have left it off (note 9) */
 }
 
 /* Redis's replicationSetMaster. */
@@ -1122,27 +1027,26 @@ void repl_replica_set_master(const char *host, int port) {
 
 /* Timeouts (note 6) and (re)connection: called once a second. */
 static void replica_step(int64_t now_ms) {
-    timeout_kind_t kind = state_timeouts[repl.state];
-    int64_t last = repl.last_io_ms > repl.state_since_ms ? repl.last_io_ms : repl.state_since_ms;
-    if (kind == TIMEOUT_TRANSFER && repl.transfer_last_io_ms > last)
-        last = repl.transfer_last_io_ms;
-    if (kind != TIMEOUT_NONE && timed_out(now_ms, last, server.cfg.repl_timeout)) {
+    repl_hs_timeout_t kind =
+        repl_hs_timeout_check(repl.state, now_ms, repl.last_io_ms, repl.state_since_ms,
+                              repl.transfer_last_io_ms, server.cfg.repl_timeout);
+    if (kind != REPL_HS_TIMEOUT_NONE) {
         switch (kind) {
-        case TIMEOUT_HANDSHAKE:
+        case REPL_HS_TIMEOUT_HANDSHAKE:
             log_warning("Timeout connecting to the MASTER...");
             cancel_handshake(true);
             break;
-        case TIMEOUT_TRANSFER:
+        case REPL_HS_TIMEOUT_TRANSFER:
             log_warning(
                 "Timeout receiving bulk data from MASTER... If the problem persists try to set the "
                 "'repl-timeout' parameter in redis.conf to a larger value.");
             cancel_handshake(true);
             break;
-        case TIMEOUT_STREAM:
+        case REPL_HS_TIMEOUT_STREAM:
             log_warning("MASTER timeout: no data nor PING received...");
             if (repl.master) master_lost(repl.master, true);
             break;
-        case TIMEOUT_NONE:
+        case REPL_HS_TIMEOUT_NONE:
             break;
         }
     }
@@ -1154,6 +1058,7 @@ static void replica_step(int64_t now_ms) {
 
 void repl_replica_cron(void) {
     S.started = true;
+    if (S.aof_restart_pending) restart_aof();
     if (!repl.master_host) return;
     replica_step(server.now_ms);
     repl_replica_send_ack(); /* every second, so the master knows our offset */

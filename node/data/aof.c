@@ -909,6 +909,15 @@ static int on_config_appendonly(keel_config_t *c, const char *name, char **err) 
     return 0;
 }
 
+void aof_stop(void) {
+    if (A.state != AOF_OFF) stop_append_only();
+}
+
+int aof_start_after_load(void) {
+    if (!server.cfg.appendonly || A.state != AOF_OFF) return 0;
+    return start_append_only();
+}
+
 /* ---- cron and shutdown ---------------------------------------------------- */
 
 static void aof_cron(void) {

@@ -32,6 +32,18 @@ int aof_flush_all(void);
 /* When the last write or fsync failed: the error text writes get, else NULL. */
 const char *aof_write_error(void);
 
+/* A replica's full sync, as Redis's readSyncBulkPayload: aof_stop() before
+ * the old dataset is flushed and the master's snapshot loaded (what CONFIG
+ * SET appendonly no does: flush, fsync, close, kill a rewrite child; the
+ * config keeps appendonly yes), then aof_start_after_load() once the load
+ * succeeded (what CONFIG SET appendonly yes does: a rewrite of the new
+ * dataset becomes the base, writes after it go to a new incr file).  Both do
+ * nothing when there is nothing to do: aof_stop() when the AOF is off,
+ * aof_start_after_load() unless appendonly is yes and the AOF is off.
+ * aof_start_after_load() returns 0, or -1 after logging (the AOF stays off). */
+void aof_stop(void);
+int aof_start_after_load(void);
+
 /* Loading progress: fn(ud) runs every 1024 commands and every ~1 MiB of an
  * RDB base while aof_load() runs (the caller updates INFO loading fields and
  * may serve clients with -LOADING).  aof_load_bytes() tells how far it got. */

@@ -209,6 +209,12 @@ static void bgsave_kill(void) {
     }
 }
 
+void save_kill_bgsave(void) {
+    if (child_type() != CHILD_RDB) return;
+    log_notice("Killing the running RDB child %ld and removing its temp file", (long)child_pid());
+    bgsave_kill();
+}
+
 void save_after_flushall(void) {
     if (child_type() == CHILD_RDB) bgsave_kill();
     if (server.cfg.save_count > 0) save_sync();

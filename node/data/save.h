@@ -24,5 +24,11 @@ int save_load_at_startup(void);
 void save_after_flushall(void);
 /* True while a BGSAVE child runs (INFO, BGREWRITEAOF scheduling). */
 bool save_bgsave_in_progress(void);
+/* Kills a running BGSAVE child (CHILD_RDB: BGSAVE, save points, a disk
+ * sync to our replicas) and removes its temp file, without counting it as a
+ * failed save.  A replica calls it before loading its master's snapshot, as
+ * Redis's readSyncBulkPayload, so the stale snapshot cannot be renamed onto
+ * dbfilename after the load.  No-op when no such child runs. */
+void save_kill_bgsave(void);
 
 #endif

@@ -12,7 +12,9 @@ to the master's, WAIT acknowledged; INFO replication and ROLE shapes in every
 phase; READONLY; expired keys kept until the master's DEL; a partial resync
 after CLIENT KILL TYPE master (the master's sync_partial_ok counter); REPLICAOF
 NO ONE (replid2 = the old id, writes accepted); --replicaof at start-up;
-masterauth; the link going down when the master dies.
+masterauth; the link going down when the master dies; with appendonly yes, the
+AOF rewritten after a full sync, so a restart from it alone (after SIGKILL)
+has the master's data.
 """
 import os
 import shutil
@@ -430,6 +432,57 @@ def test_replicaof_no_one_promotes(master, start_server):
     assert role[0] == b"master" and isinstance(role[1], int) and role[2] == []
     # The old master no longer lists us.
     wait_until(lambda: info(mc)["connected_slaves"] == "0", 10, what="old master lost its replica")
+
+
+# --- persistence around a full sync -----------------------------------------------------
+
+def persistence(client):
+    text = client.execute_command("INFO", "persistence")
+    if isinstance(text, bytes):
+        text = text.decode()
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def aof_rewritten(client):
+    """The AOF is on again, rewritten from the synced dataset (aof_rewrites counts it)."""
+    p = persistence(client)
+    return (p["aof_enabled"] == "1" and p["aof_rewrite_in_progress"] == "0"
+            and p["aof_rewrite_scheduled"] == "0" and p["aof_last_bgrewrite_status"] == "ok"
+            and int(p["aof_rewrites"]) >= 1)
+
+
+def test_aof_replica_full_sync_survives_sigkill(master, start_server):
+    """With appendonly yes, a full sync stops the AOF before the load and
+    restarts it with a rewrite of the new dataset, so the replica's own AOF
+    holds the master's data: after SIGKILL a restart without --replicaof
+    loads the AOF alone and has every key (and none of its old ones)."""
+    mc = master.client()
+    p = mc.pipeline(transaction=False)
+    for i in range(1000):
+        p.set(f"aofkey:{i}", f"value-{i}")
+    p.execute()
+    replica = start_server(args=["--appendonly", "yes"])
+    rc = replica.client()
+    rc.set("stale", "from before the sync")  # in the replica's AOF, gone after the sync
+    r = replicate(replica, master)
+    wait_until(lambda: offsets_equal(raw(master), r), 30, what="offsets equal")
+    assert rc.dbsize() == 1000
+    wait_until(lambda: aof_rewritten(r), 30, what="the AOF rewritten after the sync")
+    # A write after the sync reaches the new AOF through the stream.
+    mc.set("after-sync", "yes")
+    wait_until(lambda: rc.get("after-sync") == b"yes", 10, what="the stream applied")
+    assert int(stats(master)["sync_full"]) == 1
+
+    replica.stop(signal.SIGKILL)
+    again = start_server(args=["--appendonly", "yes", "--dir", replica.dir])
+    ac = again.client()
+    assert info(raw(again))["role"] == "master"
+    assert ac.dbsize() == 1001
+    assert ac.get("stale") is None
+    assert ac.get("after-sync") == b"yes"
+    for i in (0, 1, 499, 999):
+        assert ac.get(f"aofkey:{i}") == f"value-{i}".encode()
+    assert sorted(ac.keys("aofkey:*")) == sorted(f"aofkey:{i}".encode() for i in range(1000))
 
 
 # --- authentication -------------------------------------------------------------------
