@@ -274,6 +274,7 @@ int main(int argc, char **argv) {
     log_notice("Server initialized");
     /* Listeners are open: clients connecting meanwhile get -LOADING. */
     if (save_load_at_startup() != 0) return 1;
+    repl_after_load();
     char *aerr = NULL;
     if (aof_open_on_startup(&aerr) != 0) {
         log_warning("Can't open the append only file: %s", aerr ? aerr : "see above");

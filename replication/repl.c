@@ -15,6 +15,7 @@
 #include "info.h"
 #include "log.h"
 #include "repl_int.h"
+#include "save.h"
 
 repl_t repl = {.stream_db = -1};
 
@@ -181,6 +182,29 @@ static bool deny_command(client_t *c, command_t *cmd) {
     return false;
 }
 
+/* ---- replication info in snapshots ---------------------------------------- */
+
+/* Redis's rdbPopulateSaveInfo: a master in a replication chain (it has a
+ * backlog) or a replica with a live or cached master records its id,
+ * offset and stream db, so a restart can continue with PSYNC. */
+static void fill_save_info(rdb_save_info_t *rsi) {
+    int db = -1;
+    if (!repl.master_host && repl.backlog)
+        db = repl.stream_db == -1 ? 0 : repl.stream_db;
+    else if (repl.master_host)
+        db = repl_replica_stream_db();
+    if (db < 0) return;
+    rsi->repl_stream_db = db;
+    rsi->repl_id = server.replid;
+    rsi->repl_offset = server.master_repl_offset;
+}
+
+void repl_after_load(void) {
+    const rdb_load_info_t *li = save_startup_load_info();
+    if (repl.master_host && li->repl_id[0] && li->repl_offset != -1 && li->repl_stream_db != -1)
+        repl_replica_after_load(li->repl_id, li->repl_offset, li->repl_stream_db);
+}
+
 /* ---- init ---------------------------------------------------------------- */
 
 static void repl_cron(void) {
@@ -215,6 +239,7 @@ void repl_init(void) {
     repl_failover_init();
     info_replace_section("replication", info_replication);
     command_hooks.deny_stale = deny_command;
+    save_set_repl_info_provider(fill_save_info);
     server_on_cron(repl_cron);
     if (server.cfg.replicaof_host) repl_replica_set_master(server.cfg.replicaof_host, server.cfg.replicaof_port);
 }

@@ -18,6 +18,9 @@
  * starts replicating when the config has `replicaof`. */
 void repl_init(void);
 
+/* After the start-up load (main): restores replication ids from the RDB. */
+void repl_after_load(void);
+
 /* True when this server is a replica (REPLICAOF host port). */
 bool repl_is_replica(void);
 

@@ -137,6 +137,11 @@ void repl_replica_info(buf_t *out);         /* master_host ... fields */
 void repl_replica_cron(void);
 /* Called for every command the master client applied (consumed stream bytes). */
 void repl_replica_applied(client_t *c, size_t bytes);
+/* After the start-up load: a replica whose RDB carried repl-id/offset uses
+ * them for its cached master, so a restart can continue with PSYNC. */
+void repl_replica_after_load(const char *replid, long long offset, int stream_db);
+/* The db the master client (live or cached) has selected, -1 if none. */
+int repl_replica_stream_db(void);
 
 /* ---- failover.c -------------------------------------------------------------- */
 void repl_failover_init(void);               /* FAILOVER command */

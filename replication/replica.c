@@ -1016,6 +1016,24 @@ static void become_replica_of(const char *host, int port) {
     if (S.started) connect_to_master();
 }
 
+void repl_replica_after_load(const char *replid, long long offset, int stream_db) {
+    /* Still connecting (the first cron tick has not run): the cached master
+     * made from our own random id at start-up takes the snapshot's instead. */
+    if (!repl.cached_master || repl.master) return;
+    memcpy(server.replid, replid, sizeof(server.replid));
+    server.master_repl_offset = offset;
+    memcpy(S.cached_replid, replid, sizeof(S.cached_replid));
+    S.cached_off = offset;
+    client_set_db(repl.cached_master, stream_db);
+    log_notice("Restored replication ID %s and offset %lld from the RDB file: trying a partial "
+               "resynchronization with the master.", replid, offset);
+}
+
+int repl_replica_stream_db(void) {
+    client_t *c = repl.master ? repl.master : repl.cached_master;
+    return c ? c->db_index : -1;
+}
+
 void repl_replica_set_master(const char *host, int port) {
     if (host)
         become_replica_of(host, port);

@@ -95,12 +95,19 @@ static size_t total_keys(void) {
 /* Replication fills repl-stream-db / repl-id / repl-offset once it exists;
  * a lone master writes no replication AUX fields (Redis's
  * rdbPopulateSaveInfo returns NULL without a backlog). */
+static void (*repl_info_provider)(rdb_save_info_t *rsi);
+static rdb_load_info_t startup_load_info = {.repl_stream_db = -1, .repl_offset = -1};
+
+void save_set_repl_info_provider(void (*fn)(rdb_save_info_t *rsi)) { repl_info_provider = fn; }
+const rdb_load_info_t *save_startup_load_info(void) { return &startup_load_info; }
+
 static void save_info_init(rdb_save_info_t *rsi) {
     memset(rsi, 0, sizeof(*rsi));
     rsi->repl_stream_db = -1;
     rsi->repl_id = NULL;
     rsi->repl_offset = 0;
     rsi->aof_base = false;
+    if (repl_info_provider) repl_info_provider(rsi);
 }
 
 /* The temp file a child with this pid writes (rdb_save_file's naming). */
@@ -489,6 +496,7 @@ static int load_rdb(void) {
         return -1;
     }
     xfree(err);
+    startup_load_info = info;
     log_notice("Done loading RDB, keys loaded: %lld, keys expired: %lld.", info.keys_loaded,
                info.keys_expired);
     log_notice("DB loaded from disk: %.3f seconds", (double)(clock_mono_us() - start) / 1e6);

@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 
+#include "rdb.h"
+
 void save_init(void);
 /* After the listeners are open: loads the AOF (appendonly yes) or the RDB
  * file, serving clients meanwhile with -LOADING.  Returns 0, or -1 after
@@ -22,6 +24,13 @@ int save_load_at_startup(void);
  * empty dataset at once, as Redis's flushAllDataAndResetRDB.  The caller then
  * counts the FLUSHALL itself in server.dirty. */
 void save_after_flushall(void);
+/* Replication fills the repl-stream-db / repl-id / repl-offset AUX fields of
+ * the snapshots we write (Redis's rdbPopulateSaveInfo); without a provider
+ * none are written. */
+void save_set_repl_info_provider(void (*fn)(rdb_save_info_t *rsi));
+/* What the start-up RDB load found (repl_id "" when none, or when the data
+ * came from an AOF). */
+const rdb_load_info_t *save_startup_load_info(void);
 /* True while a BGSAVE child runs (INFO, BGREWRITEAOF scheduling). */
 bool save_bgsave_in_progress(void);
 /* Kills a running BGSAVE child (CHILD_RDB: BGSAVE, save points, a disk

@@ -1149,3 +1149,32 @@ class TestFailover:
         wait_synced(m, a)
         assert a.role()[:4] == [b"slave", b"127.0.0.1", m.port, b"connected"]
         assert a.cmd("MGET", "x", "y", "z") == [b"1", b"1", b"1"]
+
+
+def test_restarted_replica_continues_with_partial_resync(cluster, start_server):
+    """A replica's snapshot records its master's replid and offset (repl-id /
+    repl-offset AUX fields), so after a restart it continues with PSYNC."""
+    m = cluster.node()
+    r = cluster.node()
+    for i in range(200):
+        m.cmd("SET", f"k{i}", f"v{i}")
+    replicate(r, m)
+    wait_synced(m, r)
+    assert r.cmd("SAVE") == "OK"
+    before = m.stats()
+    port, data_dir = r.srv.port, r.srv.dir
+    r.srv.proc.kill()
+    r.srv.proc.wait()
+    for i in range(200, 300):
+        m.cmd("SET", f"k{i}", f"v{i}")
+    # Same port and dir: it loads its dump.rdb, then replicates again.
+    srv = start_server(port=port, args=["--dir", data_dir, "--replicaof", "127.0.0.1", str(m.srv.port),
+                                        "--repl-diskless-sync-delay", "0"])
+    r2 = Node(srv)
+    cluster.nodes.append(r2)
+    wait_synced(m, r2)
+    after = m.stats()
+    assert after["sync_full"] == before["sync_full"]
+    assert after["sync_partial_ok"] == before["sync_partial_ok"] + 1
+    assert r2.cmd("DBSIZE") == 300
+    assert r2.cmd("GET", "k299") == b"v299"
