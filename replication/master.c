@@ -1121,7 +1121,9 @@ static void cmd_wait(client_t *c) {
         reply_error(c, "ERR timeout is negative");
         return;
     }
-    long long off = server.master_repl_offset;
+    /* Redis's rule: the offset right after this client's last propagated
+     * write (a client that never wrote waits for nothing). */
+    long long off = c->woff;
     int acks = count_acks(off);
     if (acks >= num || (c->flags & CLIENT_MULTI) || in_exec(c) || (c->flags & CLIENT_FAKE)) {
         reply_int(c, acks);

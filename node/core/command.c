@@ -266,6 +266,7 @@ void command_process(client_t *c) {
 void command_call(client_t *c, command_t *cmd) {
     long long errors_before = server.stat_total_error_replies;
     long long dirty_before = server.dirty;
+    long long repl_off_before = server.master_repl_offset;
     propagate_unit_begin();
     int64_t start = clock_mono_us();
     c->cmd = cmd;
@@ -274,6 +275,8 @@ void command_call(client_t *c, command_t *cmd) {
     int64_t dur = clock_mono_us() - start;
     propagate_after_command(c, c->db_index, dirty_before, (cmd->flags & CMD_WRITE) != 0);
     propagate_unit_end();
+    /* WAIT waits for replicas to acknowledge this client's own last write. */
+    if (server.master_repl_offset != repl_off_before) c->woff = server.master_repl_offset;
     monitor_feed(c, cmd, c->argc, c->argv, c->argvlen);
     c->commands_processed++;
     cmd->calls++;

@@ -220,6 +220,7 @@ struct client {
     int64_t ctime_ms, last_interaction_ms;
     long long commands_processed;
     size_t net_in, net_out;
+    long long woff;           /* replication offset right after its last propagated write (WAIT) */
 
     /* transactions */
     multi_cmd_t *mstate;
