@@ -99,6 +99,8 @@ typedef struct replica_ext {
     int req;                       /* REQ_* */
     buf_t pending;                 /* stream since its snapshot started, sent after it */
     int64_t pending_soft_since_ms; /* soft output limit exceeded since, 0 = not */
+    size_t transfer_net_out;       /* bytes written to it when last checked (full sync) */
+    int64_t transfer_progress_ms;  /* when those bytes last grew */
 } replica_ext_t;
 
 /* The full sync being produced (one at a time). */
@@ -1243,8 +1245,24 @@ void repl_master_cron(void) {
 
     for (int i = 0; i < repl.nreplicas; i++) {
         replica_ext_t *e = replica_at(i);
-        if (e->r.state != REPLICA_ONLINE || e->pre_psync || (e->r.c->flags & CLIENT_CLOSE_ASAP))
+        if (e->r.c->flags & CLIENT_CLOSE_ASAP) continue;
+        /* A replica receiving its snapshot must keep taking bytes: one that
+         * stalls for repl-timeout would hold the transfer (and, diskless,
+         * every other target) forever. */
+        bool receiving = e->r.state == REPLICA_SEND_BULK ||
+                         (e->r.state == REPLICA_WAIT_BGSAVE_END && job.running && job.socket);
+        if (receiving) {
+            if (e->r.c->net_out != e->transfer_net_out || !e->transfer_progress_ms) {
+                e->transfer_net_out = e->r.c->net_out;
+                e->transfer_progress_ms = server.now_ms;
+            } else if (client_output_bytes(e->r.c) &&
+                       (server.now_ms - e->transfer_progress_ms) / 1000 > server.cfg.repl_timeout) {
+                log_warning("Disconnecting timedout replica (full sync): %s", replica_name(&e->r));
+                client_close_async(e->r.c);
+            }
             continue;
+        }
+        if (e->r.state != REPLICA_ONLINE || e->pre_psync) continue;
         if (server.now_ms / 1000 - e->r.ack_time_ms / 1000 > server.cfg.repl_timeout) {
             log_warning("Disconnecting timedout replica (streaming sync): %s", replica_name(&e->r));
             client_close_async(e->r.c);

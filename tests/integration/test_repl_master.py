@@ -24,7 +24,7 @@ import time
 import pytest
 import redis
 
-from conftest import free_port, wait_until
+from conftest import IS_REDIS, free_port, wait_until
 from util import Err, RawClient, parse_info
 
 REDIS_BIN = "/usr/bin/redis-server"
@@ -531,3 +531,27 @@ def test_redis_cli_replica_shows_the_stream(start_server):
         proc.kill()
         proc.wait()
         t.join(5)
+
+
+@pytest.mark.parametrize("diskless", ["yes", "no"])
+def test_stalled_full_sync_is_dropped_after_repl_timeout(start_server, diskless):
+    """A replica that stops reading its snapshot is disconnected after
+    repl-timeout ("Disconnecting timedout replica (full sync)"), so it cannot
+    hold the transfer forever.  Redis 7.0 does this for diskless transfers
+    only; Keel also for a disk snapshot being sent."""
+    if diskless == "no" and IS_REDIS:
+        pytest.skip("Redis 7.0 has no stall timeout for disk-based transfers")
+    m = start_server(args=["--enable-debug-command", "yes", "--repl-diskless-sync", diskless,
+                           "--repl-diskless-sync-delay", "0", "--repl-timeout", "2"])
+    mc = m.client()
+    # ~40 MB of snapshot: far more than the socket buffers and the output cap.
+    mc.execute_command("DEBUG", "POPULATE", "200000", "key", "200")
+    with RawClient(m.port) as fake:
+        assert fake.cmd("REPLCONF", "capa", "eof", "capa", "psync2") == "OK"
+        fake.send_raw(b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n")
+        # Read nothing more: the transfer stalls once the buffers are full.
+        wait_until(lambda: mc.info("replication")["connected_slaves"] == 1, 10,
+                   what="the fake replica to be listed")
+        wait_until(lambda: mc.info("replication")["connected_slaves"] == 0, 20,
+                   what="the stalled replica to be dropped")
+    assert "Disconnecting timedout replica" in m.log()
