@@ -469,40 +469,6 @@ static int write_all(int fd, const void *p, size_t n) {
     return 0;
 }
 
-static void aux(rdb_out_t *o, const char *key, const char *val) {
-    rdb_write_byte(o, RDB_OPCODE_AUX);
-    rdb_write_string(o, key, strlen(key));
-    rdb_write_string(o, val, strlen(val));
-}
-
-static void aux_ll(rdb_out_t *o, const char *key, long long v) {
-    char tmp[24];
-    tmp[ll2str(tmp, v)] = '\0';
-    aux(o, key, tmp);
-}
-
-/* An RDB without data (REPLCONF rdb-filter-only: Keel has no functions, so
- * every filter leaves nothing): the header, AUX fields, EOF and checksum. */
-static int save_empty_rdb(rdb_out_t *o, const rdb_save_info_t *rsi) {
-    char magic[16];
-    snprintf(magic, sizeof(magic), "REDIS%04d", RDB_VERSION);
-    rdb_write_raw(o, magic, 9);
-    aux(o, "redis-ver", RDB_VER_TEXT);
-    aux_ll(o, "redis-bits", sizeof(void *) == 8 ? 64 : 32);
-    aux_ll(o, "ctime", (long long)time(NULL));
-    aux_ll(o, "used-mem", (long long)alloc_used_memory());
-    aux_ll(o, "repl-stream-db", rsi->repl_stream_db);
-    aux(o, "repl-id", rsi->repl_id);
-    aux_ll(o, "repl-offset", rsi->repl_offset);
-    aux_ll(o, "aof-base", 0);
-    rdb_write_byte(o, RDB_OPCODE_EOF);
-    uint64_t crc = o->checksum ? o->crc : 0;
-    uint8_t t[8];
-    for (int i = 0; i < 8; i++) t[i] = (uint8_t)(crc >> (8 * i));
-    rdb_write_raw(o, t, 8);
-    return rdb_out_flush(o);
-}
-
 /* In the child: the snapshot to dbfilename. */
 static int disk_child_main(void *ud) {
     (void)ud;
@@ -530,8 +496,7 @@ static int socket_child_main(void *ud) {
     if (write_all(job.wfd, pre, sizeof(pre)) != 0) return 1;
     rdb_out_t o;
     rdb_out_init_fd(&o, job.wfd, server.cfg.rdbchecksum, server.cfg.rdbcompression);
-    int rc =
-        (job.req & REQ_EXCLUDE_DATA) ? save_empty_rdb(&o, &job.rsi) : rdb_save_stream(&o, &job.rsi);
+    int rc = rdb_save_stream(&o, &job.rsi);
     rdb_out_free(&o);
     if (rc != 0) return 1;
     if (write_all(job.wfd, job.mark, RDB_EOF_MARK_SIZE) != 0) return 1;
@@ -706,6 +671,7 @@ static void start_sync_job(int req, bool all_eof) {
     job.rsi.repl_stream_db = repl.stream_db < 0 ? 0 : repl.stream_db;
     job.rsi.repl_id = job.replid;
     job.rsi.repl_offset = server.master_repl_offset;
+    job.rsi.skip_data = (req & REQ_EXCLUDE_DATA) != 0; /* rdb-filter-only: no functions, so nothing */
     job.rfd = job.wfd = -1;
     pid_t pid;
     if (socket) {

@@ -404,7 +404,7 @@ int rdb_save_stream(rdb_out_t *o, const rdb_save_info_t *rsi) {
         write_aux_ll(o, "repl-offset", rsi->repl_offset);
     }
     write_aux_ll(o, "aof-base", rsi && rsi->aof_base);
-    for (int i = 0; i < ks.ndbs && !o->err; i++) {
+    for (int i = 0; i < ks.ndbs && !o->err && !(rsi && rsi->skip_data); i++) {
         db_t *db = &ks.dbs[i];
         if (db_size(db) == 0) continue;
         rdb_write_byte(o, RDB_OPCODE_SELECTDB);

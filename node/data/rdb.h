@@ -102,6 +102,7 @@ typedef struct rdb_save_info {
     const char *repl_id;    /* NULL: no replication AUX fields */
     long long repl_offset;
     bool aof_base;          /* aof-base AUX: 1 when written as an AOF base */
+    bool skip_data;         /* header, AUX fields, EOF and checksum only (REPLCONF rdb-filter-only) */
 } rdb_save_info_t;
 
 /* The whole dataset: "REDIS0010", AUX fields (redis-ver, redis-bits, ctime,
