@@ -1053,14 +1053,6 @@ static int count_acks(long long off) {
     return n;
 }
 
-/* True while c's command runs from EXEC's queue (argv points at the queued
- * copies, not into the query buffer). */
-static bool in_exec(const client_t *c) {
-    if (c->argc == 0 || !c->argv) return false;
-    const char *a = c->argv[0];
-    return !(c->qbuf && a >= c->qbuf && a < c->qbuf + c->qcap);
-}
-
 static void waiting_remove_at(int i) {
     repl.waiting[i] = repl.waiting[repl.nwaiting - 1];
     wait_params[i] = wait_params[repl.nwaiting - 1];
@@ -1093,7 +1085,7 @@ static void cmd_wait(client_t *c) {
      * write (a client that never wrote waits for nothing). */
     long long off = c->woff;
     int acks = count_acks(off);
-    if (acks >= num || (c->flags & CLIENT_MULTI) || in_exec(c) || (c->flags & CLIENT_FAKE)) {
+    if (acks >= num || (c->flags & CLIENT_MULTI) || server.in_exec || (c->flags & CLIENT_FAKE)) {
         reply_int(c, acks);
         return;
     }

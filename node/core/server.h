@@ -325,6 +325,7 @@ typedef struct server {
     long long dirty;               /* changes since last save */
     int64_t lastsave;              /* unix seconds */
     bool loading;                  /* loading a snapshot/AOF: most commands get -LOADING */
+    bool in_exec;                  /* EXEC is replaying a transaction (BGSAVE/BGREWRITEAOF schedule, WAIT answers at once) */
 
     /* replication stream identity (owned by replication/ once it exists) */
     char replid[41], replid2[41];

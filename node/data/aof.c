@@ -47,7 +47,7 @@
  *  5. A rewrite may not start inside EXEC: the transaction's operations are
  *     propagated when it ends, after the fork, so commands that ran before
  *     BGREWRITEAOF would be in both the base and the new incr file.  It is
- *     scheduled instead, as Redis does (in_exec()).
+ *     scheduled instead, as Redis does (server.in_exec).
  *  6. Loading replays commands through a fake client with the normal
  *     lookup, arity check and command_call(); MULTI queues with the normal
  *     multi code.  Our own sink ignores what this propagates (A.loading).
@@ -820,14 +820,6 @@ static void kill_rewrite_child(void) {
     A.rewrite_time_start = -1;
 }
 
-/* True while EXEC replays a transaction (note 5).  EXEC runs its queued
- * commands with argv pointing at copies, never into the query buffer. */
-static bool in_exec(const client_t *c) {
-    if (!c || c->argc == 0 || !c->argv) return false;
-    const char *a = c->argv[0];
-    return !(c->qbuf && a >= c->qbuf && a < c->qbuf + c->qcap);
-}
-
 /* ---- switching on and off ------------------------------------------------- */
 
 static void stop_append_only(void) {
@@ -862,7 +854,7 @@ static int start_append_only(void) {
         A.rewrite_scheduled = true;
         log_warning("AOF was enabled but there is already another background operation. An AOF "
                     "background was scheduled to start when possible.");
-    } else if (in_exec(server.current_client)) {
+    } else if (server.in_exec) {
         A.rewrite_scheduled = true;
         log_warning("AOF was enabled during a transaction. An AOF background was scheduled to "
                     "start when possible.");
@@ -1372,7 +1364,7 @@ void aof_register_rewriter(int obj_type, aof_rewrite_fn fn) {
 static void cmd_bgrewriteaof(client_t *c) {
     if (rewrite_in_progress()) {
         reply_error(c, "ERR Background append only file rewriting already in progress");
-    } else if (child_active() || in_exec(c)) {
+    } else if (child_active() || server.in_exec) {
         A.rewrite_scheduled = true;
         A.consecutive_failures = 0; /* asked by hand: may run at once */
         reply_simple(c, "Background append only file rewriting scheduled");

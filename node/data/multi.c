@@ -102,12 +102,14 @@ static void cmd_exec(client_t *c) {
     int saved_argc = c->argc;
     command_t *exec_cmd = c->cmd;
     reply_array(c, n);
+    server.in_exec = true;
     for (int i = 0; i < n; i++) {
         c->argv = (const char **)q[i].argv;
         c->argvlen = q[i].lens;
         c->argc = q[i].argc;
         command_call(c, q[i].cmd);
     }
+    server.in_exec = false;
     c->argv = saved_argv;
     c->argvlen = saved_lens;
     c->argc = saved_argc;

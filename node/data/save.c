@@ -240,15 +240,6 @@ static void cmd_save(client_t *c) {
         reply_error(c, "ERR");
 }
 
-/* True while c's command runs from EXEC's queue: its argv then points at the
- * queued copies, not into the query buffer (the test aof.c uses too).  Redis
- * schedules a BGSAVE issued inside MULTI/EXEC instead of forking mid-EXEC. */
-static bool in_exec(const client_t *c) {
-    if (!c || c->argc == 0 || !c->argv) return false;
-    const char *a = c->argv[0];
-    return !(c->qbuf && a >= c->qbuf && a < c->qbuf + c->qcap);
-}
-
 static void cmd_bgsave(client_t *c) {
     bool schedule = false;
     if (c->argc > 1) {
@@ -261,8 +252,8 @@ static void cmd_bgsave(client_t *c) {
     }
     if (rdb_child_running()) {
         reply_error(c, "ERR Background save already in progress");
-    } else if (child_active() || in_exec(c)) {
-        if (schedule || in_exec(c)) {
+    } else if (child_active() || server.in_exec) {
+        if (schedule || server.in_exec) {
             S.bgsave_scheduled = true;
             reply_simple(c, "Background saving scheduled");
         } else {
