@@ -17,6 +17,7 @@ import redis
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SERVER_BIN = os.environ.get("KEEL_SERVER_BIN") or os.path.join(ROOT, "build", "keel-server")
+REDIS_BIN = "/usr/bin/redis-server"  # Debian's Redis 7.0, the reference for interop tests
 IS_REDIS = os.path.basename(SERVER_BIN).startswith("redis")
 
 
@@ -45,14 +46,16 @@ def wait_until(pred, timeout=10.0, interval=0.02, what="condition"):
 class Server:
     """One running server process."""
 
-    def __init__(self, args=(), config_text=None, port=None, wait=True, env=None, password=None):
+    def __init__(self, args=(), config_text=None, port=None, wait=True, env=None, password=None,
+                 binary=None):
+        """binary: another server executable (REDIS_BIN for a reference Redis)."""
         self.dir = tempfile.mkdtemp(prefix="keel-test-")
         self.port = port or free_port()
         self.config_file = os.path.join(self.dir, "server.conf")
         with open(self.config_file, "w") as f:
             f.write(config_text or "")
         self.logfile = os.path.join(self.dir, "server.log")
-        self.args = [SERVER_BIN, self.config_file, "--port", str(self.port), "--bind", "127.0.0.1",
+        self.args = [binary or SERVER_BIN, self.config_file, "--port", str(self.port), "--bind", "127.0.0.1",
                      "--dir", self.dir, "--logfile", self.logfile, "--save", "",
                      "--appendonly", "no", *map(str, args)]
         self.password = password
@@ -75,7 +78,22 @@ class Server:
 
     def client(self, **kw):
         kw.setdefault("socket_timeout", 10)
+        kw.setdefault("password", self.password)
         return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+
+    def freeze(self):
+        """SIGSTOP: the process stops reading and answering (undone by thaw or cleanup)."""
+        self.proc.send_signal(signal.SIGSTOP)
+        self.frozen = True
+
+    def thaw(self):
+        if getattr(self, "frozen", False):
+            self.proc.send_signal(signal.SIGCONT)
+            self.frozen = False
+
+    def kill(self):
+        self.thaw()
+        self.stop(signal.SIGKILL)
 
     def log(self):
         try:
@@ -112,6 +130,7 @@ class Server:
             self.proc.stderr.close()
 
     def cleanup(self):
+        self.thaw()
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -123,6 +142,21 @@ def start_server():
 
     def start(*a, **kw):
         s = Server(*a, **kw)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.cleanup()
+
+
+@pytest.fixture
+def start_redis():
+    """Factory like start_server, but always Debian's redis-server (interop tests)."""
+    started = []
+
+    def start(*a, **kw):
+        s = Server(*a, binary=REDIS_BIN, **kw)
         started.append(s)
         return s
 

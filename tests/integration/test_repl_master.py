@@ -15,19 +15,16 @@ Validated against Debian's redis-server 7.0.15 as the master too:
 """
 import os
 import shutil
-import signal
 import subprocess
-import tempfile
 import threading
 import time
 
 import pytest
 import redis
 
-from conftest import IS_REDIS, free_port, wait_until
+from conftest import IS_REDIS, REDIS_BIN, wait_until
 from util import Err, RawClient, parse_info
 
-REDIS_BIN = "/usr/bin/redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 CHECK_RDB = shutil.which("redis-check-rdb") or "/usr/bin/redis-check-rdb"
 
@@ -37,69 +34,14 @@ pytestmark = pytest.mark.skipif(not os.access(REDIS_BIN, os.X_OK),
 NKEYS = 10000
 
 
-class RedisReplica:
+@pytest.fixture
+def start_replica(start_redis):
     """Debian's redis-server replicating from 127.0.0.1:<master_port>."""
 
-    def __init__(self, master_port, args=()):
-        self.dir = tempfile.mkdtemp(prefix="keel-repl-replica-")
-        self.port = free_port()
-        self.logfile = os.path.join(self.dir, "redis.log")
-        self.args = [REDIS_BIN, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-                     "--logfile", self.logfile, "--replicaof", "127.0.0.1", str(master_port),
-                     "--save", "", "--appendonly", "no", *map(str, args)]
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.stopped = False
-        try:
-            wait_until(self._ping, 20, what=f"redis-server replica on port {self.port}")
-        except BaseException:
-            self.cleanup()
-            raise
-
-    def _ping(self):
-        if self.proc.poll() is not None:
-            raise AssertionError(f"redis-server exited with {self.proc.returncode}: {self.log()[-2000:]}")
-        return self.client(socket_timeout=2).ping()
-
-    def client(self, **kw):
-        kw.setdefault("socket_timeout", 30)
-        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
-
-    def log(self):
-        try:
-            with open(self.logfile, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
-
-    def freeze(self):
-        self.proc.send_signal(signal.SIGSTOP)
-        self.stopped = True
-
-    def thaw(self):
-        if self.stopped:
-            self.proc.send_signal(signal.SIGCONT)
-            self.stopped = False
-
-    def cleanup(self):
-        self.thaw()
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-@pytest.fixture
-def start_replica():
-    made = []
-
     def start(master_port, args=()):
-        r = RedisReplica(master_port, args)
-        made.append(r)
-        return r
+        return start_redis(args=["--replicaof", "127.0.0.1", str(master_port), *args])
 
-    yield start
-    for r in made:
-        r.cleanup()
+    return start
 
 
 def master_args(diskless=True, *extra):

@@ -17,18 +17,14 @@ AOF rewritten after a full sync, so a restart from it alone (after SIGKILL)
 has the master's data.
 """
 import os
-import shutil
 import signal
-import subprocess
-import tempfile
 import threading
 
 import pytest
 import redis
 
-from conftest import free_port, wait_until
+from conftest import REDIS_BIN, free_port, wait_until
 
-REDIS_BIN = "/usr/bin/redis-server"
 
 pytestmark = pytest.mark.skipif(not os.access(REDIS_BIN, os.X_OK),
                                 reason="Debian's redis-server is not installed")
@@ -44,74 +40,16 @@ REPLICA_TAIL = ["slave_priority", "slave_read_only", "replica_announced", "conne
                 "repl_backlog_first_byte_offset", "repl_backlog_histlen"]
 
 
-class RedisMaster:
-    """Debian's redis-server on a free port, its files in a temporary directory."""
-
-    def __init__(self, args=()):
-        self.dir = tempfile.mkdtemp(prefix="keel-repl-master-")
-        self.port = free_port()
-        self.logfile = os.path.join(self.dir, "redis.log")
-        self.args = [REDIS_BIN, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-                     "--logfile", self.logfile, "--save", "", "--appendonly", "no",
-                     "--enable-debug-command", "local", *map(str, args)]
-        self.password = None
-        for i, a in enumerate(self.args):
-            if a == "--requirepass":
-                self.password = self.args[i + 1]
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_until(self._ping, 20, what=f"redis-server master on port {self.port}")
-        except BaseException:
-            self.cleanup()
-            raise
-
-    def _ping(self):
-        if self.proc.poll() is not None:
-            raise AssertionError(f"redis-server exited with {self.proc.returncode}: {self.log()[-2000:]}")
-        return self.client(socket_timeout=2).ping()
-
-    def client(self, **kw):
-        kw.setdefault("socket_timeout", 30)
-        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, **kw)
-
-    def log(self):
-        try:
-            with open(self.logfile, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def cleanup(self):
-        if self.proc.poll() is None:
-            try:
-                self.client(socket_timeout=2).shutdown(nosave=True)
-            except Exception:  # noqa: BLE001 - SHUTDOWN closes the connection; SIGKILL below takes over
-                pass
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
-        self.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture
-def start_master():
-    started = []
+def start_master(start_redis):
+    """Debian's redis-server as the master (its password taken from --requirepass)."""
 
     def start(args=()):
-        m = RedisMaster(args)
-        started.append(m)
-        return m
+        args = list(map(str, args))
+        password = args[args.index("--requirepass") + 1] if "--requirepass" in args else None
+        return start_redis(args=["--enable-debug-command", "local", *args], password=password)
 
-    yield start
-    for m in started:
-        m.cleanup()
+    return start
 
 
 DISK = ["--repl-diskless-sync", "no"]
