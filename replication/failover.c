@@ -73,21 +73,10 @@ static void fo_abort(const char *why) {
     if (was_demoting) repl_replica_set_master(NULL, 0); /* master again */
 }
 
-/* The address a replica is known by: its announced ip, else the peer ip. */
-static void replica_ip(const repl_replica_t *r, char *out, size_t n) {
-    if (r->announce_ip[0]) {
-        snprintf(out, n, "%s", r->announce_ip);
-        return;
-    }
-    snprintf(out, n, "%s", r->c->addr);
-    char *colon = strrchr(out, ':');
-    if (colon) *colon = '\0';
-}
-
 static repl_replica_t *find_replica(const char *host, int port) {
     for (int i = 0; i < repl.nreplicas; i++) {
         char ip[64];
-        replica_ip(repl.replicas[i], ip, sizeof(ip));
+        repl_replica_ip(repl.replicas[i], ip, sizeof(ip));
         if (!strcasecmp(ip, host) && repl.replicas[i]->listening_port == port) return repl.replicas[i];
     }
     return NULL;
@@ -120,7 +109,7 @@ static void failover_step(void) {
             repl_replica_t *r = repl.replicas[i];
             if (r->state == REPLICA_ONLINE && r->ack_off == server.master_repl_offset) {
                 char ip[64];
-                replica_ip(r, ip, sizeof(ip));
+                repl_replica_ip(r, ip, sizeof(ip));
                 repl.fo_host = xstrdup(ip);
                 repl.fo_port = r->listening_port;
                 target = r;

@@ -159,7 +159,7 @@ static replica_ext_t *ext_get(client_t *c) {
 }
 
 /* The peer ip (announce ip first) into out. */
-static void replica_ip(const repl_replica_t *r, char *out, size_t n) {
+void repl_replica_ip(const repl_replica_t *r, char *out, size_t n) {
     if (r->announce_ip[0]) {
         snprintf(out, n, "%s", r->announce_ip);
         return;
@@ -173,7 +173,7 @@ static void replica_ip(const repl_replica_t *r, char *out, size_t n) {
 static const char *replica_name(const repl_replica_t *r) {
     static char name[128];
     char ip[80];
-    replica_ip(r, ip, sizeof(ip));
+    repl_replica_ip(r, ip, sizeof(ip));
     if (r->listening_port)
         snprintf(name, sizeof(name), strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip, r->listening_port);
     else
@@ -1255,7 +1255,7 @@ void repl_master_info(buf_t *out) {
         const char *state = replica_state_info_name(r->state);
         if (!state[0]) continue;
         char ip[80];
-        replica_ip(r, ip, sizeof(ip));
+        repl_replica_ip(r, ip, sizeof(ip));
         long long lag = r->state == REPLICA_ONLINE ? now_s - r->ack_time_ms / 1000 : 0;
         buf_printf(out, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld\r\n", id++, ip,
                    r->listening_port, state, r->ack_off, lag);

@@ -115,13 +115,7 @@ static void cmd_role(client_t *c) {
         repl_replica_t *r = repl.replicas[i];
         if (r->state != REPLICA_ONLINE) continue;
         char ip[64];
-        if (r->announce_ip[0]) {
-            snprintf(ip, sizeof(ip), "%s", r->announce_ip);
-        } else {
-            snprintf(ip, sizeof(ip), "%s", r->c->addr);
-            char *colon = strrchr(ip, ':');
-            if (colon) *colon = '\0';
-        }
+        repl_replica_ip(r, ip, sizeof(ip));
         reply_array(c, 3);
         reply_bulk_cstr(c, ip);
         reply_bulk_ll(c, r->listening_port);

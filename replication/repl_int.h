@@ -120,6 +120,8 @@ void repl_master_init(void);    /* commands SYNC, PSYNC, REPLCONF, WAIT; sink; c
 /* Appends raw stream bytes to the backlog and every replica: used by the
  * sink and by a replica proxying its master's stream to sub-replicas. */
 void repl_master_feed_raw(const char *p, size_t n);
+/* The address a replica is known by: its announced ip, else the peer ip. */
+void repl_replica_ip(const repl_replica_t *r, char *out, size_t n);
 /* The replica for a client, or NULL. */
 repl_replica_t *repl_replica_of(client_t *c);
 void repl_master_disconnect_replicas(void);  /* after REPLICAOF / FAILOVER */
