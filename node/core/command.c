@@ -240,11 +240,12 @@ void command_process(client_t *c) {
             return;
         }
     }
-    if (command_hooks.write_error && !(c->flags & CLIENT_MASTER)) {
-        /* Disk trouble refuses writes, and PING too (as Redis does, so a
-         * health check notices). */
+    /* Disk trouble refuses writes, and PING too (as Redis does, so a health
+     * check notices); reads never pay for the hook call. */
+    if (command_hooks.write_error && !(c->flags & CLIENT_MASTER) &&
+        ((cmd->flags & CMD_WRITE) || strcmp(cmd->fullname, "ping") == 0)) {
         const char *err = command_hooks.write_error(c, cmd);
-        if (err && ((cmd->flags & CMD_WRITE) || strcmp(cmd->fullname, "ping") == 0)) {
+        if (err) {
             reject(c, cmd);
             reply_error(c, err);
             return;
